@@ -1,0 +1,48 @@
+"""symnas: neural architecture search for PyTorch on a symbolic core.
+
+Mark the choices in ordinary PyTorch code, get a search space that any algorithm can explore, and let functional
+hashing skip candidates that compute the same function.
+
+Example::
+
+    import symnas as sn
+    import torch.nn as nn
+
+    @sn.searchable
+    class Net(nn.Module):
+        def __init__(self, width: int = 32, act=nn.ReLU):
+            super().__init__()
+            self.body = nn.Sequential(nn.Linear(64, width), act(), nn.Linear(width, 10))
+        def forward(self, x):
+            return self.body(x)
+
+    space = sn.Space(Net(width=sn.oneof([16, 32, 64]), act=sn.oneof([nn.ReLU, nn.GELU])))
+    study = sn.Study(space, sn.algorithms.RandomSearch(seed=0))
+    trial = study.ask()
+    model = trial.build(seed=0)
+    study.tell(trial, 0.9)
+"""
+from symnas import algorithms
+from symnas.candidate.build import build
+from symnas.candidate.jsonio import from_json, to_json
+from symnas.candidate.tree import rebind
+from symnas.errors import (BuildError, DecisionError, GenomeError, SpaceError, StoreError, SymnasError,
+                           TrialError)
+from symnas.genome.table import Decision, DecisionTable, Genome
+from symnas.search.pruning import TrialPruned
+from symnas.search.study import Study
+from symnas.search.trial import Trial
+from symnas.space import nn
+from symnas.space.placeholders import boolv, floatv, intv, manyof, oneof, permutation
+from symnas.space.space import Space
+from symnas.space.spec import Spec, allow_import, register, searchable, spec
+from symnas.store.memory import MemoryStore
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "algorithms", "build", "from_json", "to_json", "rebind", "BuildError", "DecisionError", "GenomeError",
+    "SpaceError", "StoreError", "SymnasError", "TrialError", "Decision", "DecisionTable", "Genome", "TrialPruned",
+    "Study", "Trial", "nn", "boolv", "floatv", "intv", "manyof", "oneof", "permutation", "Space", "Spec",
+    "allow_import", "register", "searchable", "spec", "MemoryStore",
+]
