@@ -1,0 +1,34 @@
+"""Functional hashing, structural hashing and the dedup cache (issue 4; design in docs/hashing.md).
+
+* :func:`functional_hash` — hash of what a built torch module computes on fixed probe inputs (imports torch).
+* :func:`structural_hash` — canonical hash of a DAG cell (no torch, tens of microseconds).
+* :class:`Dedup` — the cache in front of evaluations, with the UFH policies; :class:`MemoryCache` /
+  :class:`HashCache` / :class:`Entry` — the cache protocol.
+
+Example::
+
+    >>> from symnas.hash import Dedup, structural_hash
+    >>> d = Dedup(key="structural")
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from symnas.hash.cache import Entry, HashCache, MemoryCache
+from symnas.hash.dedup import Dedup, DedupError, functional_key, genome_key, nb201_probe_build, structural_key
+from symnas.hash.structural import StructuralHashError, structural_hash
+
+_LAZY = {"functional_hash", "fingerprint", "probe_input", "FunctionalHashError"}
+
+
+def __getattr__(name: str) -> Any:  # torch is imported only when the functional hash is used
+    if name in _LAZY:
+        from symnas.hash import functional
+
+        return getattr(functional, name)
+    raise AttributeError(f"module 'symnas.hash' has no attribute {name!r}")
+
+
+__all__ = ["functional_hash", "fingerprint", "probe_input", "FunctionalHashError", "structural_hash",
+           "StructuralHashError", "Dedup", "DedupError", "Entry", "HashCache", "MemoryCache", "genome_key",
+           "structural_key", "functional_key", "nb201_probe_build"]

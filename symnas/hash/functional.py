@@ -114,22 +114,39 @@ def _tensors(obj: Any) -> Iterator[torch.Tensor]:
             yield from _tensors(v)
 
 
+def _own_params(module: nn.Module) -> list[tuple[str, torch.Tensor]]:
+    return [(k, p) for k, p in module._parameters.items() if p is not None]
+
+
 def _seed_of(module: nn.Module, args: Any, bits: int) -> int:
-    sig = [type(module).__name__]
-    sig += [(name, tuple(p.shape)) for name, p in module.named_parameters(recurse=False)]
+    sig: list = [type(module).__name__]
+    sig += [(name, tuple(p.shape)) for name, p in _own_params(module)]
     sig += [fingerprint(t, bits) for t in _tensors(args)]
     return int.from_bytes(hashlib.sha256(repr(sig).encode()).digest()[:8], "little")
 
 
 def _init_from_seed(module: nn.Module, seed: int) -> None:
-    if isinstance(module, _NORM_TYPES):
-        module.reset_parameters()  # type: ignore[operator]
-        return
     rng = np.random.Generator(np.random.PCG64(seed))
-    for _, p in module.named_parameters(recurse=False):
+    for _, p in _own_params(module):
         fan_in = p[0].numel() if p.dim() >= 2 else max(p.numel(), 1)
         std = math.sqrt(2.0 / fan_in) if p.dim() >= 2 else 0.1
         p.copy_(torch.from_numpy(rng.standard_normal(tuple(p.shape)) * std))
+
+
+def _prepare(modules: list[nn.Module]) -> list[nn.Module]:
+    """float64, eval mode, NaN parameters; returns the modules that own parameters."""
+    owners = []
+    for m in modules:
+        m.training = False
+        own = _own_params(m)
+        for k, p in own:
+            p.data = torch.full(p.shape, float("nan"), dtype=torch.float64)
+        for k, b in list(m._buffers.items()):
+            if b is not None and b.is_floating_point() and b.dtype != torch.float64:
+                m._buffers[k] = b.to(torch.float64)
+        if own:
+            owners.append(m)
+    return owners
 
 
 @contextlib.contextmanager
@@ -155,12 +172,13 @@ def _restored(module: nn.Module) -> Iterator[None]:
 
 def functional_hash(module: nn.Module, input_shape: Optional[Shape] = None, *,
                     inputs: Union[torch.Tensor, Sequence[torch.Tensor], None] = None,
-                    bits: int = 20, projections: int = 16, seed: int = 0) -> str:
+                    bits: int = 20, projections: int = 16, seed: int = 0, restore: bool = True) -> str:
     """The functional hash (32 hex digits) of ``module`` on fixed probe inputs; see the module docstring.
 
     Give ``input_shape`` (one probe tensor, e.g. ``(2, 3, 8, 8)``) or explicit ``inputs``. ``bits`` is the
     rounding precision (fractional bits of log2-norm and unit projections), ``projections`` the number of output
-    projections hashed. The module is left as it was found (weights, dtype, train/eval mode).
+    projections hashed. With ``restore`` (default) the module is left as it was found (weights, dtype, mode);
+    ``restore=False`` skips that copy for a module built only to be hashed (its weights are then the probe's).
 
     Example::
 
@@ -183,15 +201,13 @@ def functional_hash(module: nn.Module, input_shape: Optional[Shape] = None, *,
     def pre_hook(m: nn.Module, hook_args: Any, hook_kwargs: Any) -> None:
         if id(m) not in seen:
             seen.add(id(m))
-            _init_from_seed(m, _seed_of(m, (hook_args, hook_kwargs), bits))
+            if isinstance(m, _NORM_TYPES):
+                m.reset_parameters()  # type: ignore[operator]
+            else:
+                _init_from_seed(m, _seed_of(m, (hook_args, hook_kwargs), bits))
 
-    owners = [m for m in module.modules() if any(True for _ in m.parameters(recurse=False))]
-    with _restored(module), torch.no_grad():
-        module.to(torch.float64)
-        module.eval()
-        for m in module.modules():
-            for p in m.parameters(recurse=False):
-                p.fill_(float("nan"))
+    with (_restored(module) if restore else contextlib.nullcontext()), torch.no_grad():
+        owners = _prepare(list(module.modules()))
         handles = [m.register_forward_pre_hook(pre_hook, with_kwargs=True) for m in owners]
         try:
             out = module(*args)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-import torch.nn as _tnn
-
 from symnas.space.spec import spec
 
 _CACHE: dict[str, Callable[..., Any]] = {}
@@ -30,6 +28,10 @@ def _factory(cls: type) -> Callable[..., Any]:
 def __getattr__(name: str) -> Callable[..., Any]:
     if name in _CACHE:
         return _CACHE[name]
+    if name.startswith("__"):
+        raise AttributeError(name)
+    import torch.nn as _tnn  # imported on first use: `import symnas` stays light
+
     cls = getattr(_tnn, name, None)
     if not (isinstance(cls, type) and issubclass(cls, _tnn.Module)):
         raise AttributeError(f"symnas.nn has no module class {name!r} (torch.nn.{name} is not an nn.Module class)")

@@ -1,0 +1,239 @@
+"""The dedup cache in front of evaluations: a candidate whose hash is known is served from the cache.
+
+The study calls, per proposal: ``k = dedup.key(trial)``; ``values = dedup.lookup(k)``; if ``values`` is ``None``
+it evaluates and calls ``dedup.record(k, values, seconds)``; otherwise it serves ``values`` to the algorithm
+(``cached=True``), or, with ``resample=True``, asks the algorithm for another proposal instead.
+
+Keys: ``'genome'`` (the canonical genome), ``'structural'`` (:func:`~symnas.hash.structural_hash` of
+``cell_of(trial.description)``; NAS-Bench-201's ``cell_of`` by default), ``'functional'``
+(:func:`~symnas.hash.functional_hash` of ``build(trial)`` on a probe of ``probe_shape``), or any
+``callable(trial) -> str``.
+
+Policies (Unified Functional Hashing): ``'first'`` serves the first result; ``'average'`` evaluates a hash until
+it has ``k`` results, then serves their mean. With ``forget_p > 0`` an entry is forgotten with that probability
+after each hit (the next proposal with that hash is evaluated afresh).
+
+Example::
+
+    >>> from types import SimpleNamespace as T
+    >>> d = Dedup(key="genome")
+    >>> t = T(genome=(0, 1, 2), description=None, params={})
+    >>> k = d.key(t); d.lookup(k) is None
+    True
+    >>> d.record(k, (0.9,), seconds=10.0); d.lookup(k)
+    (0.9,)
+    >>> d.stats["hits"], d.stats["misses"], d.stats["seconds_saved"]
+    (1, 1, 10.0)
+"""
+from __future__ import annotations
+
+import random
+from typing import Any, Callable, Optional, Sequence, Union
+
+from symnas.errors import SymnasError
+from symnas.hash.cache import Entry, HashCache, MemoryCache
+
+KeyFn = Callable[[Any], str]
+Values = Optional[tuple[float, ...]]
+
+
+class DedupError(SymnasError, ValueError):
+    """Bad dedup settings (unknown key or policy, k < 1, forget_p outside [0, 1]) or a key that failed."""
+
+
+def _where(trial: Any) -> str:
+    number = getattr(trial, "number", None)
+    return f"trial {number}" if number is not None else "trial"
+
+
+def genome_key(trial: Any) -> str:
+    """The ``'genome'`` key: the canonical genome's values.
+
+    Example::
+
+        >>> from types import SimpleNamespace as T
+        >>> genome_key(T(genome=(1, 0.5)))
+        'g:1,0.5'
+    """
+    return "g:" + ",".join(repr(v) for v in trial.genome)
+
+
+def structural_key(cell_of: Optional[Callable[[Any], tuple]] = None, **options: Any) -> KeyFn:
+    """A ``'structural'`` key function: ``structural_hash(*cell_of(trial.description), **options)``.
+
+    ``cell_of(description) -> (adjacency, labels)``; default :func:`~symnas.hash.nb201.nb201_cell_of`.
+
+    Example::
+
+        >>> from types import SimpleNamespace as T
+        >>> key = structural_key()
+        >>> key(T(description=["skip_connect"] + ["none"] * 5)) == key(T(description=["none"] * 6))
+        True
+    """
+    from symnas.hash.structural import structural_hash
+
+    if cell_of is None:
+        from symnas.hash.nb201 import nb201_cell_of as cell_of
+
+    def key(trial: Any) -> str:
+        adjacency, labels = cell_of(trial.description)  # type: ignore[misc]
+        return "s:" + structural_hash(adjacency, labels, where=f"{_where(trial)} cell", **options)
+
+    return key
+
+
+def functional_key(build: Optional[Callable[[Any], Any]] = None,
+                   probe_shape: Sequence[int] = (2, 3, 32, 32), **options: Any) -> KeyFn:
+    """A ``'functional'`` key function: ``functional_hash(build(trial), probe_shape, **options)``.
+
+    ``build(trial) -> nn.Module``; default ``trial.build(seed=0)``. For NAS-Bench-201 pass
+    :func:`nb201_probe_build` (reduced channels, one cell per stage) and ``probe_shape=(2, 3, 8, 8)``.
+
+    Example::
+
+        >>> import torch.nn as nn
+        >>> from types import SimpleNamespace as T
+        >>> key = functional_key(probe_shape=(2, 3))
+        >>> t = T(build=lambda seed=None: nn.Linear(3, 2))
+        >>> key(t) == key(T(build=lambda seed=None: nn.Linear(3, 2)))
+        True
+    """
+    from symnas.hash.functional import functional_hash
+
+    def key(trial: Any) -> str:
+        module = build(trial) if build is not None else trial.build(seed=0)
+        return "f:" + functional_hash(module, tuple(probe_shape), restore=False, **options)
+
+    return key
+
+
+def nb201_probe_build(trial: Any, C: int = 4, N: int = 1) -> Any:
+    """Builds the cheap NAS-Bench-201 probe network (``C`` channels, ``N`` cells per stage) of a trial.
+
+    Example::
+
+        >>> from types import SimpleNamespace as T
+        >>> net = nb201_probe_build(T(description=["nor_conv_3x3"] * 6))
+        >>> net.C, net.N
+        (4, 1)
+    """
+    from symnas.hash.nb201 import reduced_network
+
+    return reduced_network(trial.description, C=C, N=N)
+
+
+class Dedup:
+    """Dedup cache keyed by a hash, with the UFH policies; see the module docstring.
+
+    Args:
+        key: ``'genome'``, ``'structural'``, ``'functional'`` or ``callable(trial) -> str``.
+        policy: ``'first'`` or ``'average'`` (average up to ``k`` evaluations).
+        k: evaluations averaged per hash under ``'average'``.
+        forget_p: probability of forgetting an entry after a hit.
+        resample: on a hit, ask the algorithm for another proposal instead of serving the result.
+        cache: a :class:`~symnas.hash.cache.HashCache` (default: a new :class:`MemoryCache`).
+        seed: seed of the forget draws.
+        cell_of: for ``key='structural'``: ``description -> (adjacency, labels)`` (default NAS-Bench-201).
+        build, probe_shape: for ``key='functional'`` (see :func:`functional_key`).
+
+    Example::
+
+        >>> d = Dedup(key=lambda t: t, policy="average", k=2)
+        >>> d.lookup("x") is None; d.record("x", (1.0,), 1.0); d.lookup("x") is None; d.record("x", (3.0,), 1.0)
+        True
+        True
+        >>> d.lookup("x")
+        (2.0,)
+    """
+
+    def __init__(self, key: Union[str, KeyFn] = "genome", policy: str = "first", k: int = 3,
+                 forget_p: float = 0.0, resample: bool = False, cache: Optional[HashCache] = None,
+                 seed: int = 0, *, cell_of: Optional[Callable[[Any], tuple]] = None,
+                 build: Optional[Callable[[Any], Any]] = None,
+                 probe_shape: Sequence[int] = (2, 3, 32, 32)) -> None:
+        if key == "genome":
+            self._key: KeyFn = genome_key
+        elif key == "structural":
+            self._key = structural_key(cell_of)
+        elif key == "functional":
+            self._key = functional_key(build, probe_shape)
+        elif callable(key):
+            self._key = key
+        else:
+            raise DedupError(f"Dedup: argument key must be 'genome', 'structural', 'functional' or a callable, "
+                             f"got {key!r}")
+        if policy not in ("first", "average"):
+            raise DedupError(f"Dedup: argument policy must be 'first' or 'average', got {policy!r}")
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise DedupError(f"Dedup: argument k must be an int >= 1, got {k!r}")
+        if not isinstance(forget_p, (int, float)) or not 0.0 <= float(forget_p) <= 1.0:
+            raise DedupError(f"Dedup: argument forget_p must be in [0, 1], got {forget_p!r}")
+        if cache is not None and not isinstance(cache, HashCache):
+            raise DedupError(f"Dedup: argument cache must implement get/put/delete/items, got "
+                             f"{type(cache).__name__}")
+        self.key_name = key if isinstance(key, str) else getattr(key, "__name__", "callable")
+        self.policy, self.k, self.forget_p, self.resample = policy, k, float(forget_p), bool(resample)
+        self.cache: HashCache = cache if cache is not None else MemoryCache()
+        self._rng = random.Random(seed)
+        self._stats = {"hits": 0, "misses": 0, "evaluations": 0, "failures": 0, "forgotten": 0,
+                       "seconds_saved": 0.0}
+
+    def key(self, trial: Any) -> str:
+        """The hash key of a trial (anything with ``genome`` / ``description`` / ``build`` / ``params``)."""
+        try:
+            got = self._key(trial)
+        except SymnasError:
+            raise
+        except Exception as exc:
+            raise DedupError(f"Dedup key {self.key_name!r} failed on {_where(trial)}: "
+                             f"{type(exc).__name__}: {exc}") from exc
+        if not isinstance(got, str):
+            raise DedupError(f"Dedup key {self.key_name!r} on {_where(trial)}: expected a str, got "
+                             f"{type(got).__name__}")
+        return got
+
+    def lookup(self, key: str) -> Values:
+        """Cached values for ``key`` under the policy, or ``None``: evaluate it (a miss)."""
+        entry = self.cache.get(key)
+        if entry is None or (self.policy == "average" and entry.count < self.k):
+            self._stats["misses"] += 1
+            return None
+        values = entry.first if self.policy == "first" else entry.mean()
+        entry.hits += 1
+        self._stats["hits"] += 1
+        self._stats["seconds_saved"] += entry.mean_seconds()
+        if self.forget_p > 0.0 and self._rng.random() < self.forget_p:
+            self.cache.delete(key)
+            self._stats["forgotten"] += 1
+        else:
+            self.cache.put(key, entry)
+        return values
+
+    def record(self, key: str, values: Values, seconds: float) -> None:
+        """Records one evaluation of ``key`` (``values`` ``None``: failed, not cached)."""
+        self._stats["evaluations"] += 1
+        if values is None:
+            self._stats["failures"] += 1
+            return
+        values = tuple(float(v) for v in values)
+        entry = self.cache.get(key)
+        if entry is None:
+            self.cache.put(key, Entry.first_of(values, seconds))
+        elif self.policy == "average" and entry.count >= self.k:
+            return                                       # already full (a concurrent duplicate): keep the k
+        else:
+            try:
+                self.cache.put(key, entry.add(values, seconds))
+            except SymnasError as exc:
+                raise DedupError(f"Dedup.record({key!r}): {exc}") from None
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        """``hits``, ``misses``, ``evaluations``, ``failures``, ``forgotten``, ``seconds_saved``, ``hit_rate``."""
+        s: dict[str, Any] = dict(self._stats)
+        looked = s["hits"] + s["misses"]
+        s["hit_rate"] = s["hits"] / looked if looked else 0.0
+        return s
+
+
+__all__ = ["Dedup", "DedupError", "genome_key", "structural_key", "functional_key", "nb201_probe_build"]
