@@ -34,7 +34,9 @@ from symnas.search.study import Study
 from symnas.search.trial import Trial
 from symnas.space import nn
 from symnas.space.placeholders import boolv, floatv, intv, manyof, oneof, permutation
+from symnas.space.rules import Rule, patch
 from symnas.space.space import Space
+from symnas.space.trace import trace
 from symnas.space.spec import Spec, allow_import, register, searchable, spec
 from symnas.store.memory import MemoryStore
 
@@ -44,5 +46,5 @@ __all__ = [
     "algorithms", "build", "from_json", "to_json", "rebind", "BuildError", "DecisionError", "GenomeError",
     "SpaceError", "StoreError", "SymnasError", "TrialError", "Decision", "DecisionTable", "Genome", "TrialPruned",
     "Study", "Trial", "nn", "boolv", "floatv", "intv", "manyof", "oneof", "permutation", "Space", "Spec",
-    "allow_import", "register", "searchable", "spec", "MemoryStore",
+    "allow_import", "register", "searchable", "spec", "MemoryStore", "Rule", "patch", "trace",
 ]

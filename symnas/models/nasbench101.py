@@ -80,7 +80,9 @@ def prune(matrix: Sequence[Sequence[int]], ops: Sequence[str]) -> tuple[list[lis
 
     Example::
 
-        >>> prune([[0, 1, 1], [0, 0, 0], [0, 0, 0]], ['maxpool3x3'])
+        >>> prune([[0, 1, 1, 0], [0, 0, 0, 0], [0, 0, 0, 1], [0, 0, 0, 0]], ['maxpool3x3', 'conv1x1-bn-relu'])
+        ([[0, 1, 0], [0, 0, 1], [0, 0, 0]], ['conv1x1-bn-relu'])
+        >>> prune([[0, 1, 0], [0, 0, 0], [0, 0, 0]], ['maxpool3x3'])
         Traceback (most recent call last):
         ...
         symnas.errors.BuildError: NB101 cell: the output vertex is not reachable from the input

@@ -205,34 +205,43 @@ def oneof(candidates: Sequence[Any], name: Optional[str] = None, *, ordered: boo
           hints: Any = None) -> Any:
     """Choose one of ``candidates``. ``ordered=True`` marks an ordinal choice (mutation moves to neighbours).
 
-    Typed ``Any`` so it can stand wherever a concrete value goes (``kernel_size=sn.oneof([3, 5])``).
+    Typed ``Any`` so it can stand wherever a concrete value goes (``kernel_size=sn.oneof([3, 5])``). Inside a
+    define-by-run function (:func:`symnas.trace`) it returns the chosen value.
     """
-    return OneOf(candidates, name, ordered=ordered, hints=hints)
+    return _maybe_resolve(OneOf(candidates, name, ordered=ordered, hints=hints))
 
 
 def manyof(k: int, candidates: Sequence[Any], name: Optional[str] = None, *, distinct: bool = True,
            sorted: bool = False, hints: Any = None) -> Any:  # noqa: A002
     """Choose ``k`` of ``candidates``; the value is a list of length k."""
-    return ManyOf(k, candidates, name, distinct=distinct, sorted=sorted, hints=hints)
+    return _maybe_resolve(ManyOf(k, candidates, name, distinct=distinct, sorted=sorted, hints=hints))
 
 
 def intv(low: int, high: int, name: Optional[str] = None, *, step: int = 1, log: bool = False,
          hints: Any = None) -> Any:
     """An integer in ``[low, high]`` inclusive."""
-    return IntRange(low, high, name, step=step, log=log, hints=hints)
+    return _maybe_resolve(IntRange(low, high, name, step=step, log=log, hints=hints))
 
 
 def floatv(low: float, high: float, name: Optional[str] = None, *, scale: Literal["linear", "log"] = "linear",
            step: Optional[float] = None, hints: Any = None) -> Any:
     """A float in ``[low, high]`` on a linear or log scale."""
-    return FloatRange(low, high, name, scale=scale, step=step, hints=hints)
+    return _maybe_resolve(FloatRange(low, high, name, scale=scale, step=step, hints=hints))
 
 
 def boolv(name: Optional[str] = None) -> Any:
     """A boolean decision (``oneof([False, True])``)."""
-    return OneOf((False, True), name, hints="bool")
+    return _maybe_resolve(OneOf((False, True), name, hints="bool"))
 
 
 def permutation(items: Sequence[Any], name: Optional[str] = None, *, hints: Any = None) -> Any:
     """An ordering of ``items``; the value is a list."""
-    return Permutation(items, name, hints=hints)
+    return _maybe_resolve(Permutation(items, name, hints=hints))
+
+
+def _maybe_resolve(ph: Placeholder) -> Any:
+    """Inside a define-by-run trace, a placeholder call returns a concrete value."""
+    from symnas.space.trace import current
+
+    ctx = current()
+    return ph if ctx is None else ctx.resolve(ph)

@@ -34,17 +34,29 @@ class Space:
         (define-by-run spaces and patched factories set it).
     """
 
-    def __init__(self, tree: Any, name: str = "space", *, builder: Any = None, meta: Optional[dict] = None) -> None:
+    def __init__(self, tree: Any, name: str = "space", *, builder: Any = None, meta: Optional[dict] = None,
+                 conditions: Optional[dict[str, list[tuple[str, frozenset]]]] = None) -> None:
         self.tree = tree
         self.name = name
         self.root, self.table = compile_tree(tree)
         self._builder = builder
         self.meta = dict(meta or {})
+        self._extra_conditions = conditions or {}
+        for child, conds in self._extra_conditions.items():
+            d = self.table[child]
+            for parent, allowed in conds:
+                p = self.table[parent]
+                if p.index >= d.index:
+                    raise SpaceError(f"{child}: its condition's decision {parent!r} must come before it")
+                d.conditions.append((p.index, frozenset(allowed)))
+            self.table.conditional = True
 
     # -- sizes and sampling -------------------------------------------------------------------------------
     @property
     def size(self) -> float:
         """Exact number of distinct candidates (``inf`` with continuous floats)."""
+        if self._extra_conditions:
+            return _forest_size(self.table)
         return self.root.size(set())
 
     @property
@@ -164,6 +176,42 @@ class Space:
                     f"{self.table.decisions[p].name} in {sorted(a)}" for p, a in d.conditions)
             lines.append(f"{d.name:<40} {d.kind:<7} {opts}{cond}")
         return "\n".join(lines)
+
+
+def _forest_size(table: DecisionTable) -> float:
+    """Size of a space whose decisions each have at most one parent condition (define-by-run spaces)."""
+    children: dict[int, list] = {}
+    roots = []
+    for d in table.decisions:
+        if len(d.conditions) > 1:
+            raise SpaceError(f"{d.name}: size of a space with several conditions on one decision is not computed")
+        if d.conditions:
+            children.setdefault(d.conditions[0][0], []).append(d)
+        else:
+            roots.append(d)
+
+    def count(d: Any) -> float:
+        kids = children.get(d.index, [])
+        if not kids:
+            return d.count()
+        if d.kind == "choice":
+            values: list = list(range(d.n))
+        elif d.kind == "int":
+            values = list(range(int(d.low), int(d.high) + 1, int(d.step or 1)))
+        else:
+            raise SpaceError(f"{d.name}: conditions on a {d.kind} decision")
+        total = 0.0
+        for v in values:
+            prod = 1.0
+            for c in kids:
+                prod *= count(c) if v in c.conditions[0][1] else 1
+            total += prod
+        return total
+
+    out = 1.0
+    for d in roots:
+        out *= count(d)
+    return int(out) if out != float("inf") else out
 
 
 def _short(x: Any) -> str:

@@ -1,0 +1,181 @@
+"""Dedup cache: keys, the first / average-k / forget-p policies, stats, the cache protocol."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+import torch.nn as nn
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from symnas.errors import SymnasError
+from symnas.hash import Dedup, Entry, HashCache, MemoryCache
+from symnas.hash.dedup import DedupError
+from symnas.hash.nb201 import reference_key
+
+
+def trial(genome=(0, 1), cell=None, build=None, number=None):
+    desc = SimpleNamespace(kwargs={"cell": cell, "C": 16}) if cell is not None else None
+    return SimpleNamespace(genome=genome, description=desc, build=build, params={}, number=number)
+
+
+def test_first_policy_serves_the_first_result_and_counts():
+    d = Dedup(key="genome")
+    k = d.key(trial((1, 2)))
+    assert d.lookup(k) is None
+    d.record(k, (0.5,), seconds=4.0)
+    assert d.lookup(k) == (0.5,)
+    d.record(k, (0.7,), seconds=6.0)          # a concurrent duplicate: first value still served
+    assert d.lookup(k) == (0.5,)
+    s = d.stats
+    assert (s["hits"], s["misses"], s["evaluations"]) == (2, 1, 2)
+    assert s["seconds_saved"] == pytest.approx(4.0 + 5.0)
+    assert s["hit_rate"] == pytest.approx(2 / 3)
+
+
+def test_average_policy_evaluates_until_k_then_serves_the_mean():
+    d = Dedup(key="genome", policy="average", k=3)
+    k = d.key(trial())
+    for v in (1.0, 2.0, 6.0):
+        assert d.lookup(k) is None
+        d.record(k, (v, -v), seconds=1.0)
+    assert d.lookup(k) == (3.0, -3.0)
+    d.record(k, (100.0, 0.0), seconds=1.0)    # beyond k: ignored
+    assert d.lookup(k) == (3.0, -3.0)
+    assert d.stats["misses"] == 3 and d.stats["hits"] == 2
+
+
+def test_failed_evaluations_are_not_cached():
+    d = Dedup()
+    d.record("g:1", None, seconds=3.0)
+    assert d.lookup("g:1") is None
+    assert d.stats["failures"] == 1 and d.stats["evaluations"] == 1
+
+
+def test_forget_p_one_forgets_after_every_hit_and_zero_never():
+    d = Dedup(forget_p=1.0)
+    d.record("a", (1.0,), 1.0)
+    assert d.lookup("a") == (1.0,)
+    assert d.lookup("a") is None
+    assert d.stats["forgotten"] == 1
+    d0 = Dedup(forget_p=0.0)
+    d0.record("a", (1.0,), 1.0)
+    assert all(d0.lookup("a") == (1.0,) for _ in range(50))
+
+
+def test_forget_p_half_is_seeded_and_roughly_half():
+    def run(seed):
+        d = Dedup(forget_p=0.5, seed=seed)
+        for _ in range(400):
+            if d.lookup("a") is None:
+                d.record("a", (1.0,), 1.0)
+        return d.stats
+
+    a, b = run(3), run(3)
+    assert a == b
+    assert 0.35 < a["forgotten"] / a["hits"] < 0.65
+
+
+class CopyingCache:
+    """A store that hands out copies (as a database would): dedup must put entries back."""
+
+    def __init__(self):
+        self.rows = {}
+
+    def get(self, key):
+        row = self.rows.get(key)
+        return None if row is None else Entry.from_dict(row)
+
+    def put(self, key, entry):
+        self.rows[key] = entry.to_dict()
+
+    def delete(self, key):
+        self.rows.pop(key, None)
+
+    def items(self):
+        return ((k, Entry.from_dict(v)) for k, v in self.rows.items())
+
+
+def test_a_copying_cache_sees_every_update():
+    cache = CopyingCache()
+    assert isinstance(cache, HashCache)
+    d = Dedup(policy="average", k=2, cache=cache)
+    d.record("a", (1.0,), 2.0)
+    d.record("a", (3.0,), 4.0)
+    assert d.lookup("a") == (2.0,)
+    (key, entry), = list(cache.items())
+    assert (key, entry.count, entry.hits, entry.first, entry.seconds) == ("a", 2, 1, (1.0,), 6.0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("abcd"), st.floats(-10, 10)), max_size=40),
+       st.sampled_from(["first", "average"]), st.integers(1, 4))
+def test_policy_laws(events, policy, k):
+    d = Dedup(key=lambda t: t, policy=policy, k=k)
+    recorded: dict = {}
+    for key, v in events:
+        got = d.lookup(key)
+        seen = recorded.get(key, [])
+        if policy == "first":
+            assert got == (None if not seen else (seen[0],))
+        else:
+            assert got == (None if len(seen) < k else (pytest.approx(sum(seen[:k]) / k),))
+        if got is None:
+            d.record(key, (v,), 1.0)
+            recorded.setdefault(key, []).append(v)
+    s = d.stats
+    assert s["hits"] + s["misses"] == len(events)
+    assert s["evaluations"] == s["misses"] == sum(len(v) for v in recorded.values())
+    assert s["seconds_saved"] == pytest.approx(s["hits"] * 1.0)
+
+
+def test_structural_key_merges_equivalent_nb201_cells():
+    d = Dedup(key="structural")
+    a = trial(genome=(1,), cell=["none", "none", "none", "nor_conv_3x3", "none", "none"])
+    b = trial(genome=(2,), cell=["nor_conv_3x3", "none", "none", "none", "skip_connect", "none"])
+    c = trial(genome=(3,), cell=["nor_conv_1x1", "none", "none", "none", "skip_connect", "none"])
+    assert d.key(a) == d.key(b) != d.key(c)
+    assert d.key(a).startswith("s:")
+
+
+def test_functional_key_uses_the_build():
+    d = Dedup(key="functional", probe_shape=(2, 3))
+    a = trial(build=lambda seed=None: nn.Sequential(nn.Linear(3, 3), nn.Identity()))
+    b = trial(build=lambda seed=None: nn.Linear(3, 3))
+    c = trial(build=lambda seed=None: nn.Sequential(nn.Linear(3, 3), nn.ReLU()))
+    assert d.key(a) == d.key(b) != d.key(c)
+
+
+def test_functional_key_on_the_nb201_probe_network():
+    from symnas.hash.dedup import nb201_probe_build
+
+    d = Dedup(key="functional", build=nb201_probe_build, probe_shape=(2, 3, 8, 8))
+    a = trial(cell=["avg_pool_3x3", "none", "none", "none", "avg_pool_3x3", "none"])       # pool(pool(x))
+    b = trial(cell=["skip_connect", "none", "avg_pool_3x3", "none", "none", "avg_pool_3x3"])           # same
+    c = trial(cell=["avg_pool_3x3", "none", "none", "avg_pool_3x3", "none", "none"])       # pool(x)
+    assert reference_key(a.description.kwargs["cell"]) == reference_key(b.description.kwargs["cell"])
+    assert d.key(a) == d.key(b) != d.key(c)
+
+
+def test_bad_settings_and_failing_keys_raise_symnas_errors():
+    with pytest.raises(DedupError, match="argument key"):
+        Dedup(key="shape")
+    with pytest.raises(DedupError, match="argument policy"):
+        Dedup(policy="last")
+    with pytest.raises(DedupError, match="argument k"):
+        Dedup(k=0)
+    with pytest.raises(DedupError, match="argument forget_p"):
+        Dedup(forget_p=1.5)
+    with pytest.raises(DedupError, match="argument cache"):
+        Dedup(cache={})
+    with pytest.raises(DedupError, match="trial 12"):
+        Dedup(key=lambda t: 1 / 0).key(trial(number=12))
+    with pytest.raises(SymnasError, match=r"description.kwargs\['cell'\]"):
+        Dedup(key="structural").key(trial(cell=["bogus"] * 6))
+
+
+def test_resample_flag_and_memory_cache():
+    assert Dedup(resample=True).resample is True
+    cache = MemoryCache()
+    Dedup(cache=cache).record("x", (1.0,), 0.5)
+    assert len(cache) == 1 and cache.get("x").mean_seconds() == 0.5
