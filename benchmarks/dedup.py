@@ -65,7 +65,7 @@ def run(space: Any, table: NASBench201Table, seed: int, budget: int, make: Optio
     while study.stats["evaluations"] < budget:
         trial = study.ask()
         study.tell(trial, evaluator(trial))
-    trials = study.trials()
+    trials = study.trials
     served = [t for t in trials if t.state == "cached"]
     best = study.best_trial
     return {

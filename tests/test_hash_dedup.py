@@ -179,3 +179,46 @@ def test_resample_flag_and_memory_cache():
     cache = MemoryCache()
     Dedup(cache=cache).record("x", (1.0,), 0.5)
     assert len(cache) == 1 and cache.get("x").mean_seconds() == 0.5
+
+
+def test_restore_rebuilds_entries_without_touching_stats():
+    R = SimpleNamespace
+    recs = [R(hash_key="a", state="complete", values=(1.0,), duration=2.0),
+            R(hash_key="a", state="complete", values=(3.0,), duration=2.0),
+            R(hash_key="b", state="failed", values=None, duration=1.0),
+            R(hash_key=None, state="complete", values=(5.0,), duration=1.0)]
+    d = Dedup(policy="average", k=2)
+    assert d.restore(recs) == 1
+    assert d.stats["evaluations"] == 0
+    assert d.lookup("a") == (2.0,) and d.lookup("b") is None
+    assert d.restore(recs) == 0                     # idempotent: known keys are left alone
+
+
+def test_with_the_sqlite_cache_of_the_store():
+    sqlite = pytest.importorskip("symnas.store.sqlite")
+    cache = sqlite.SQLiteStore(":memory:").cache("hash-test")
+    d = Dedup(policy="average", k=2, cache=cache)
+    d.record("a", (1.0,), 1.0)
+    d.record("a", (2.0,), 1.0)
+    assert d.lookup("a") == (1.5,)
+    assert dict(cache.items())["a"].hits == 1
+
+
+def test_study_serves_repeats_from_the_cache():
+    symnas = pytest.importorskip("symnas")
+    from symnas.algorithms import RandomSearch
+    from symnas.evaluator.benchmark import NASBench201Evaluator, nasbench201_space
+
+    evaluate = NASBench201Evaluator()
+    dedup = Dedup(key="structural")
+    study = symnas.Study(nasbench201_space(), RandomSearch(seed=0), dedup=dedup)
+    for _ in range(150):
+        t = study.ask()
+        study.tell(t, evaluate(t))
+    served = [t for t in study.trials if t.state == "cached"]
+    assert len(served) == dedup.stats["hits"] > 0
+    assert dedup.stats["evaluations"] == 150
+    assert dedup.stats["misses"] == 150
+    # a served result is the value recorded for an evaluated trial with the same key
+    evaluated = {t.hash_key: t.values for t in study.trials if t.state == "complete"}
+    assert all(t.values == evaluated[t.hash_key] for t in served)

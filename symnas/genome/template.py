@@ -42,10 +42,16 @@ class Const(Node):
         return self.value
 
     def match(self, value: Any, genes: dict[int, Any]) -> bool:
+        if value is self.value:
+            return True
         try:
-            return bool(value == self.value) and type(value) is type(self.value) or value is self.value
+            if not bool(value == self.value):
+                return False
         except Exception:  # e.g. tensors compared elementwise
-            return value is self.value
+            return False
+        if isinstance(value, (bool, int, float)) or isinstance(self.value, (bool, int, float)):
+            return type(value) is type(self.value)  # 1, 1.0 and True are different values here
+        return True
 
     def size(self, seen: set[int]) -> float:
         return 1

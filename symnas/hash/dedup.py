@@ -28,7 +28,7 @@ Example::
 from __future__ import annotations
 
 import random
-from typing import Any, Callable, Optional, Sequence, Union
+from typing import Any, Callable, Iterable, Optional, Sequence, Union
 
 from symnas.errors import SymnasError
 from symnas.hash.cache import Entry, HashCache, MemoryCache
@@ -226,6 +226,36 @@ class Dedup:
                 self.cache.put(key, entry.add(values, seconds))
             except SymnasError as exc:
                 raise DedupError(f"Dedup.record({key!r}): {exc}") from None
+
+    def restore(self, records: Iterable[Any]) -> int:
+        """Rebuilds cache entries from finished trial records (``hash_key``, ``state``, ``values``, ``duration``)
+        when a study resumes; keys already in the cache (a persistent one) are left alone. Stats are not
+        changed. Returns the number of entries rebuilt.
+
+        Example::
+
+            >>> from types import SimpleNamespace as R
+            >>> d = Dedup(); d.restore([R(hash_key="a", state="complete", values=(0.5,), duration=3.0)])
+            1
+            >>> d.lookup("a")
+            (0.5,)
+        """
+        by_key: dict[str, list[Any]] = {}
+        for r in records:
+            key = getattr(r, "hash_key", None)
+            if key is not None and getattr(r, "state", None) == "complete" and r.values is not None:
+                by_key.setdefault(key, []).append(r)
+        rebuilt = 0
+        for key, rs in by_key.items():
+            if self.cache.get(key) is not None:
+                continue
+            rs = rs[: self.k] if self.policy == "average" else rs
+            entry = Entry.first_of(tuple(rs[0].values), rs[0].duration or 0.0)
+            for r in rs[1:]:
+                entry.add(tuple(r.values), r.duration or 0.0)
+            self.cache.put(key, entry)
+            rebuilt += 1
+        return rebuilt
 
     @property
     def stats(self) -> dict[str, Any]:

@@ -1,0 +1,140 @@
+"""Ray core as an executor (the optional extra ``symnas[ray]``): one Ray task per evaluation.
+
+``ray.init`` is called only if Ray is not initialised yet (pass ``address='auto'`` to join a cluster). Crashed
+workers are retried by Ray (``max_retries``); exceptions raised by the function are not (no ``retry_exceptions``).
+A task past ``timeout`` is cancelled with ``ray.cancel(force=True)`` and its future gets :class:`TrialTimeout`.
+GPUs: pass ``num_gpus`` per task (e.g. ``0.5``) and Ray assigns them; the worker's device is then ``cuda:0`` of
+the GPUs Ray made visible.
+
+Example::
+
+    with RayExecutor(max_workers=2, init_kwargs={"num_cpus": 2, "include_dashboard": False}) as ex:
+        print(ex.submit(pow, 2, 10).result())
+"""
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import Future
+from typing import Any, Callable, Optional
+
+from symnas.runtime.errors import BackendUnavailable, EvaluationError, TrialTimeout, WorkerCrashed
+
+__all__ = ["RayExecutor", "ray_available"]
+
+
+def ray_available() -> bool:
+    """True if ``import ray`` works."""
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _call_on_ray_worker(fn: Callable[..., Any], args: tuple, kwargs: dict, num_gpus: float) -> Any:
+    from symnas.runtime.worker import set_device
+
+    set_device("cuda:0" if num_gpus else "cpu")
+    return fn(*args, **kwargs)
+
+
+class RayExecutor:
+    """Submits calls as Ray tasks; futures are standard ``concurrent.futures.Future`` objects.
+
+    Args:
+      max_workers: informational (Ray schedules by resources); the run loop bounds trials in flight by it.
+      timeout: seconds per task, then ``ray.cancel(force=True)``.
+      max_retries: Ray's retries of tasks whose worker died.
+      num_cpus, num_gpus: resources per task.
+      init_kwargs: passed to ``ray.init`` when Ray is not initialised yet.
+    """
+
+    def __init__(self, max_workers: int = 2, *, timeout: Optional[float] = None, max_retries: int = 1,
+                 num_cpus: float = 1, num_gpus: float = 0, init_kwargs: Optional[dict[str, Any]] = None) -> None:
+        try:
+            import ray
+        except ImportError:
+            raise BackendUnavailable("RayExecutor: Ray is not installed; install the extra: pip install "
+                                     "'symnas[ray]'") from None
+        self._ray = ray
+        if not ray.is_initialized():
+            ray.init(**({"include_dashboard": False, "log_to_driver": False} | dict(init_kwargs or {})))
+        self.max_workers, self.timeout, self.max_retries = max_workers, timeout, max_retries
+        self._remote = ray.remote(_call_on_ray_worker).options(max_retries=max_retries, num_cpus=num_cpus,
+                                                               num_gpus=num_gpus, retry_exceptions=False)
+        self._num_gpus = num_gpus
+        self._lock = threading.Lock()
+        self._refs: dict[Any, tuple[Future, Optional[float]]] = {}
+        self._closing = False
+        self._thread = threading.Thread(target=self._watch, name="symnas-ray-executor", daemon=True)
+        self._thread.start()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        out: Future = Future()
+        out.set_running_or_notify_cancel()
+        ref = self._remote.remote(fn, args, kwargs, self._num_gpus)
+        deadline = time.monotonic() + self.timeout if self.timeout else None
+        with self._lock:
+            self._refs[ref] = (out, deadline)
+        return out
+
+    def _watch(self) -> None:
+        ray = self._ray
+        while True:
+            with self._lock:
+                if self._closing and not self._refs:
+                    return
+                refs = list(self._refs)
+            if not refs:
+                time.sleep(0.01)
+                continue
+            ready, _ = ray.wait(refs, num_returns=1, timeout=0.05)
+            now = time.monotonic()
+            for ref in refs:
+                with self._lock:
+                    fut, deadline = self._refs.get(ref, (None, None))
+                if fut is None:
+                    continue
+                if ref in ready:
+                    self._settle(ref, fut)
+                elif deadline is not None and now >= deadline:
+                    ray.cancel(ref, force=True)
+                    with self._lock:
+                        self._refs.pop(ref, None)
+                    fut.set_exception(TrialTimeout(f"evaluation timed out after {self.timeout:g} s; its Ray task "
+                                                   "was cancelled"))
+
+    def _settle(self, ref: Any, fut: Future) -> None:
+        ray = self._ray
+        with self._lock:
+            self._refs.pop(ref, None)
+        try:
+            fut.set_result(ray.get(ref, timeout=60))
+        except ray.exceptions.RayTaskError as exc:
+            cause = getattr(exc, "cause", None)
+            name = type(cause).__name__ if cause is not None else "RayTaskError"
+            fut.set_exception(EvaluationError(f"{name}: {cause if cause is not None else exc}", str(exc)))
+        except (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError) as exc:
+            fut.set_exception(WorkerCrashed(f"the Ray worker died; retries exhausted: {exc}"))
+        except Exception as exc:  # noqa: BLE001
+            fut.set_exception(WorkerCrashed(f"{type(exc).__name__}: {exc}"))
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        with self._lock:
+            self._closing = True
+            if cancel_futures:
+                for ref in list(self._refs):
+                    self._ray.cancel(ref, force=True)
+                    self._refs.pop(ref)[0].set_exception(WorkerCrashed("cancelled: the executor shut down"))
+        if wait:
+            self._thread.join()
+
+    def terminate(self) -> None:
+        self.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> "RayExecutor":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.shutdown()
