@@ -7,7 +7,7 @@ import symnas as sn
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda: sn.oneof([], name="op"), "oneof (decision 'op'): empty candidate list"),
+    (lambda: sn.oneof([], name="op"), r"oneof \(decision 'op'\): empty candidate list"),
     (lambda: sn.manyof(3, [1, 2], name="ops"), "cannot choose 3 distinct of 2"),
     (lambda: sn.intv(5, 1, name="depth"), r"intv \(decision 'depth'\): low > high \(5 > 1\)"),
     (lambda: sn.floatv(1.0, 0.1, name="lr"), "low > high"),
