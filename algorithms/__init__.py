@@ -1,10 +1,61 @@
 """Search algorithms. Each sees only the decision table and genomes, never a torch model.
 
+``get(name, **kwargs)`` resolves a registry name (``'random'``, ``'evolution'``, ``'ppo'``, ``'reinforce'``,
+``'tpe'``, ``'optuna-tpe'``, ``'optuna-random'``, ``'nsga2'``, ``'optuna-nsga2'``, ``'grid'``).
+
 Example::
 
     algo = symnas.algorithms.RandomSearch(seed=0)
+    algo = symnas.algorithms.get("evolution", population_size=10, tournament_size=3, seed=0)
 """
-from symnas.algorithms.base import Algorithm
-from symnas.algorithms.random import RandomSearch
+from __future__ import annotations
 
-__all__ = ["Algorithm", "RandomSearch"]
+from typing import Any, Callable
+
+from symnas.algorithms.base import Algorithm
+from symnas.algorithms.evolution import RegularizedEvolution
+from symnas.algorithms.grid import GridSearch
+from symnas.algorithms.multiobjective import NSGA2, ParetoArchive, Scalarized
+from symnas.algorithms.optuna_search import OptunaMissing, OptunaSearch
+from symnas.algorithms.random import RandomSearch
+from symnas.algorithms.reinforce import PPO, Reinforce
+from symnas.algorithms.tpe import TPE
+from symnas.errors import SymnasError
+
+__all__ = ["Algorithm", "RandomSearch", "RegularizedEvolution", "Reinforce", "PPO", "TPE", "NSGA2", "Scalarized",
+           "ParetoArchive", "GridSearch", "OptunaSearch", "OptunaMissing", "get", "names", "REGISTRY"]
+
+REGISTRY: dict[str, Callable[..., Algorithm]] = {
+    "random": RandomSearch,
+    "evolution": RegularizedEvolution,
+    "regularized-evolution": RegularizedEvolution,
+    "ppo": PPO,
+    "reinforce": Reinforce,
+    "tpe": TPE,
+    "optuna-tpe": lambda **kw: OptunaSearch("tpe", **kw),
+    "optuna-random": lambda **kw: OptunaSearch("random", **kw),
+    "optuna-nsga2": lambda **kw: OptunaSearch("nsga2", **kw),
+    "nsga2": NSGA2,
+    "grid": GridSearch,
+}
+
+
+def names() -> list[str]:
+    """The registry's algorithm names."""
+    return sorted(REGISTRY)
+
+
+def get(name: str, **kwargs: Any) -> Algorithm:
+    """An algorithm by registry name, constructed with ``kwargs``.
+
+    Example::
+
+        algo = get("ppo", lr=0.1, seed=0)
+    """
+    key = str(name).lower().replace("_", "-")
+    if key not in REGISTRY:
+        raise SymnasError(f"unknown algorithm {name!r}; known: {', '.join(names())}")
+    try:
+        return REGISTRY[key](**kwargs)
+    except TypeError as e:
+        raise SymnasError(f"algorithm {name!r}: bad arguments {sorted(kwargs)}: {e}") from None

@@ -20,9 +20,9 @@ from __future__ import annotations
 import random
 from typing import Any, Optional
 
-from algorithms._common import crossover as _crossover
-from algorithms._common import mutate, rng_state, set_rng_state
-from algorithms.base import Algorithm, Values
+from symnas.algorithms._common import crossover as _crossover
+from symnas.algorithms._common import mutate, rng_state, set_rng_state
+from symnas.algorithms.base import Algorithm, Values
 from symnas.errors import SymnasError
 from symnas.genome.table import Genome
 

@@ -26,7 +26,7 @@ from typing import Any, Sequence
 
 import torch
 
-from algorithms._common import _from_unit, _to_unit, grid_values, snap
+from symnas.algorithms._common import _from_unit, _to_unit, grid_values, snap
 from symnas.genome.table import Decision, DecisionTable, Genome
 
 __all__ = ["LogitPolicy"]

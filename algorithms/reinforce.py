@@ -20,9 +20,9 @@ from typing import Any, Optional, Sequence
 
 import torch
 
-from algorithms._common import rng_state, set_rng_state
-from algorithms.base import Algorithm, Values
-from algorithms.policy import LogitPolicy
+from symnas.algorithms._common import rng_state, set_rng_state
+from symnas.algorithms.base import Algorithm, Values
+from symnas.algorithms.policy import LogitPolicy
 from symnas.errors import SymnasError
 from symnas.genome.table import Genome
 

@@ -22,7 +22,15 @@ Example::
     model = trial.build(seed=0)
     study.tell(trial, 0.9)
 """
-from symnas import algorithms
+import os as _os
+
+# In a source checkout (tests run from the repository without installing), the top-level folders algorithms/,
+# grammar/ and spaces/ are the subpackages symnas.algorithms, symnas.grammar and symnas.spaces, as in the wheel.
+_root = _os.path.dirname(_os.path.dirname(_os.path.abspath(__file__)))
+if _os.path.isfile(_os.path.join(_root, "pyproject.toml")) and _os.path.isdir(_os.path.join(_root, "algorithms")):
+    __path__.append(_root)  # type: ignore[name-defined]  # noqa: F821
+
+from symnas import algorithms  # noqa: E402
 from symnas.candidate.build import build
 from symnas.candidate.jsonio import from_json, to_json
 from symnas.candidate.tree import rebind

@@ -38,7 +38,7 @@ def test_sampled_reference_classes_are_neither_split_nor_merged():
     rnd = random.Random(0)
     groups = classes()
     big = sorted((g for g in groups if len(g) > 1), key=len, reverse=True)
-    picked = [rnd.sample(g, min(3, len(g))) for g in big[:3] + rnd.sample(big[3:], 8)]
+    picked = [rnd.sample(g, min(3, len(g))) for g in big[:2] + rnd.sample(big[2:], 5)]
     picked += [g for g in rnd.sample(groups, 10) if len(g) == 1]
     check(picked)
 

@@ -344,7 +344,14 @@ class Module:
         for a in (argnode.children if argnode is not None else []):
             if a is None:
                 continue
-            if a.data == "kwarg":
+            if a.data == "stararg":
+                if kw:
+                    raise self.err(a, "positional argument after keyword arguments")
+                seq = self.ev(a.children[1])
+                if not isinstance(seq, (list, tuple)):
+                    raise self.err(a, "type mismatch: '*' needs a list known when the file is loaded")
+                pos.extend(seq)
+            elif a.data == "kwarg":
                 k = str(a.children[0])
                 if k in kw:
                     raise self.err(a, f"argument {k!r} given twice")

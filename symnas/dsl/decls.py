@@ -200,19 +200,13 @@ def _repeat(m: Any, t: Any, pos: list, kw: dict) -> Any:
         return [body] * count
     if isinstance(count, IntRange):
         counts = list(range(count.low, count.high + 1, count.step))
-        hints = count.hints
     elif isinstance(count, OneOf) and all(_is_int(c) for c in count.candidates):
         counts = list(count.candidates)
-        hints = count.hints
     else:
         raise m.err(t, "repeat: count must be an int, an int(...) decision or a choice of ints")
     if len(counts) > _MAX_REPEAT or any(c < 0 or c > 1000 for c in counts):
         raise m.err(t, f"repeat: at most {_MAX_REPEAT} counts between 0 and 1000")
-    if isinstance(hints, dict) and "default" in hints:
-        hints = {"default": [body] * hints["default"]}
-    else:
-        hints = None
-    ph = OneOf([[body] * n for n in counts], count.name, ordered=True, hints=hints)
+    ph = OneOf([[body] * n for n in counts], count.name, ordered=True)
     return _remember_repeat(m, t, ph, count)
 
 

@@ -197,7 +197,7 @@ def _seq(fn: Callable) -> Callable:
 
 BUILTINS: dict[str, Callable[..., Any]] = {
     "min": _seq(min), "max": _seq(max), "abs": _seq(abs), "len": _seq(len), "sum": _seq(sum),
-    "any": _seq(any), "all": _seq(all), "round": _seq(round), "range": _range,
+    "any": _seq(any), "all": _seq(all), "round": _seq(round), "range": _range, "str": _seq(str),
     "reachable": reachable, "connected": connected, "edges": edges,
 }
 
@@ -290,6 +290,12 @@ class _Eval:
             pos = []
             for a in (args.children if args is not None else []):
                 if a is None:
+                    continue
+                if a.data != "kwarg" and a.data == "stararg":
+                    seq = self.ev(a.children[1])
+                    if not isinstance(seq, (list, tuple)):
+                        raise EvalError("'*' needs a list")
+                    pos.extend(seq)
                     continue
                 if a.data == "kwarg":
                     raise EvalError(f"{name}: keyword arguments are not supported here")

@@ -146,7 +146,7 @@ def count_classes(cells: Sequence[tuple[Sequence[Sequence[int]], Sequence[str]]]
         >>> count_classes([([[0, 1], [0, 0]], ["input", "output"])] * 3)
         1
     """
-    return len({structural_hash(a, l, **options) for a, l in cells})  # type: ignore[arg-type]
+    return len({structural_hash(adj, labels, **options) for adj, labels in cells})  # type: ignore[arg-type]
 
 
 __all__ = ["structural_hash", "count_classes", "StructuralHashError", "IDENTITY_OPS", "ZERO_OPS"]

@@ -135,13 +135,15 @@ def run(study: Any, evaluator: Callable[[Any], Any], n_trials: int, *, executor:
     requeue_interrupted(study)
     bar = _progress_bar(progress, n_trials)
     in_flight: dict[Future, Any] = {}
+    submitting: Any = None  # a trial asked and not yet in flight (a serial evaluation runs inside submit)
     submitted = 0
     try:
         while submitted < n_trials or in_flight:
             while submitted < n_trials and len(in_flight) < limit:
-                trial = study.ask()
-                in_flight[executor.submit(evaluate_remote, evaluator, _payload(trial, ship_json))] = trial
+                submitting = study.ask()
                 submitted += 1
+                in_flight[executor.submit(evaluate_remote, evaluator, _payload(submitting, ship_json))] = submitting
+                submitting = None
             done, _ = wait(list(in_flight), timeout=1.0, return_when=FIRST_COMPLETED)
             for fut in sorted(done, key=lambda f: in_flight[f].number):
                 trial = in_flight.pop(fut)
@@ -153,7 +155,7 @@ def run(study: Any, evaluator: Callable[[Any], Any], n_trials: int, *, executor:
                     if study.records and any(r.state in ("complete", "cached") for r in study.records):
                         bar.set_postfix(best=f"{study.best_value:.4g}", refresh=False)
     except BaseException:
-        for trial in in_flight.values():
+        for trial in list(in_flight.values()) + ([submitting] if submitting is not None else []):
             if trial.number in study._running:
                 _interrupt(study, trial)
         in_flight.clear()

@@ -1,0 +1,126 @@
+"""Optuna's samplers (TPE, random, NSGA-II, ...) driven through Optuna's ask/tell interface on the genome.
+
+Optuna is an optional extra: it is imported when the algorithm is set up, with a clear error if it is missing.
+Each decision becomes one Optuna parameter named by its path (subsets and permutations: one categorical per slot,
+repaired to stay distinct). Only active decisions are suggested, so conditionals are respected. Optuna's sampler
+state is not JSON, so this algorithm resumes by replaying the whole history (it never asks for snapshots).
+
+Example::
+
+    study = sn.Study(space, OptunaSearch("tpe", seed=0))
+"""
+from __future__ import annotations
+
+from typing import Any, Optional, Union
+
+from symnas.algorithms.base import Algorithm, Values
+from symnas.errors import SymnasError
+from symnas.genome.table import Decision, Genome
+
+__all__ = ["OptunaSearch", "OptunaMissing"]
+
+
+class OptunaMissing(SymnasError, ImportError):
+    """Optuna is needed for this algorithm but is not installed."""
+
+
+def _import_optuna() -> Any:
+    try:
+        import optuna
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise OptunaMissing("OptunaSearch needs the optional dependency optuna (pip install optuna)") from e
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna
+
+
+class OptunaSearch(Algorithm):
+    """An Optuna sampler as a symnas algorithm.
+
+    Args:
+      sampler: ``'tpe'``, ``'random'``, ``'nsga2'``, ``'qmc'``, or an Optuna sampler instance.
+      seed: seed passed to the named sampler.
+      **sampler_kwargs: passed to the named sampler's constructor.
+
+    Example::
+
+        algo = OptunaSearch("tpe", seed=0, n_startup_trials=10)
+    """
+
+    max_objectives = None
+    snapshot_every = 10**15  # never snapshot: resume replays every ask and tell from the start
+
+    def __init__(self, sampler: Union[str, Any] = "tpe", seed: Optional[int] = None, **sampler_kwargs: Any) -> None:
+        super().__init__(seed)
+        self.sampler_spec, self.sampler_kwargs = sampler, sampler_kwargs
+        self._pending: dict[Genome, list[Any]] = {}
+
+    def _setup(self) -> None:
+        optuna = self.optuna = _import_optuna()
+        s = self.sampler_spec
+        if isinstance(s, str):
+            names = {"tpe": optuna.samplers.TPESampler, "random": optuna.samplers.RandomSampler,
+                     "nsga2": optuna.samplers.NSGAIISampler, "qmc": optuna.samplers.QMCSampler}
+            if s not in names:
+                raise SymnasError(f"OptunaSearch: unknown sampler {s!r}; known: {sorted(names)}")
+            s = names[s](seed=self.seed, **self.sampler_kwargs)
+        self.study = optuna.create_study(directions=["maximize"] * self.num_objectives, sampler=s)
+
+    def _suggest(self, trial: Any, d: Decision) -> list:
+        p = d.path
+        if d.kind == "choice":
+            return [trial.suggest_categorical(p, list(range(d.n)))]
+        if d.kind == "int":
+            if d.log:
+                return [trial.suggest_int(p, int(d.low), int(d.high), log=True)]
+            return [trial.suggest_int(p, int(d.low), int(d.high), step=int(d.step or 1))]
+        if d.kind == "float":
+            if d.step and not d.log:
+                return [trial.suggest_float(p, d.low, d.high, step=d.step)]
+            return [trial.suggest_float(p, d.low, d.high, log=d.log)]
+        slots = d.k if d.kind == "subset" else d.n
+        raw = [trial.suggest_categorical(f"{p}[{j}]", list(range(d.n))) for j in range(slots)]
+        if d.kind == "perm" or d.distinct:
+            used, out = set(), []
+            for v in raw:
+                if v in used:
+                    v = next(i for i in range(d.n) if i not in used)
+                used.add(v)
+                out.append(v)
+            raw = out
+        return sorted(raw) if d.kind == "subset" and d.sorted else raw
+
+    def propose(self) -> Genome:
+        table = self.table
+        trial = self.study.ask()
+        genome = list(table.default_genome)  # type: ignore[union-attr]
+        active = [True] * len(table)  # type: ignore[arg-type]
+        for d in table.decisions:  # type: ignore[union-attr]
+            if d.conditions:
+                active[d.index] = any(active[pi] and any(
+                    genome[i] in allowed for i in range(table.decisions[pi].offset,  # type: ignore[union-attr]
+                                                        table.decisions[pi].offset + table.decisions[pi].width))  # type: ignore[union-attr]
+                    for pi, allowed in d.conditions)
+            if active[d.index]:
+                genome[d.offset:d.offset + d.width] = self._suggest(trial, d)
+        g = table.canonical(genome)  # type: ignore[union-attr]
+        self._pending.setdefault(g, []).append(trial)
+        return g
+
+    def feedback(self, genome: Genome, values: Values, *, cached: bool = False) -> None:
+        queue = self._pending.get(tuple(genome))
+        if not queue:
+            return  # a re-queued candidate this sampler did not propose
+        trial = queue.pop(0)
+        if not queue:
+            del self._pending[tuple(genome)]
+        if values is None:
+            self.study.tell(trial, state=self.optuna.trial.TrialState.FAIL)
+        else:
+            self.study.tell(trial, list(values))
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"replay_only": True}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if not state.get("replay_only"):
+            raise SymnasError("OptunaSearch resumes by replaying history; do not set Study(snapshot_every=...)")

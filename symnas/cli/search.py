@@ -1,0 +1,209 @@
+"""``symnas search SPACE``: run (or resume) a search and print its result.
+
+Example::
+
+    symnas search nasbench201 --benchmark nasbench201 --algorithm evolution --trials 150 --store runs.db --json
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+from typing import Any, Callable
+
+from symnas.errors import SymnasError
+
+__all__ = ["add_parser", "run_search", "load_space", "load_evaluator", "make_algorithm", "UsageError"]
+
+
+class UsageError(SymnasError, ValueError):
+    """A bad command line (exit code 2)."""
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("search", help="run or resume a search", description=(
+        "Run a search over SPACE (a DSL file or a built-in space name). With --store, rerunning the same command "
+        "resumes the study: --trials is the study's total number of evaluations."))
+    p.add_argument("space", help="a DSL file or a built-in space name (e.g. nasbench201)")
+    p.add_argument("--algorithm", default="random", help="search algorithm name (default: random)")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--benchmark", choices=["nasbench201"], help="evaluate by table lookup")
+    src.add_argument("--evaluator", metavar="MODULE:FUNCTION",
+                     help="evaluate with FUNCTION(trial) -> value from an importable module")
+    p.add_argument("--table", metavar="FILE", help="another NAS-Bench-201 table (CSV or CSV.gz, same columns)")
+    p.add_argument("--metric", default="val_acc",
+                   help="benchmark metric(s), comma-separated, e.g. val_acc or val_acc,params_mb")
+    p.add_argument("--objectives", metavar="SPEC",
+                   help="objective directions, e.g. max, min or acc:max,lat:min (default: max; for several "
+                        "--metric values: accuracy-like max, others min)")
+    p.add_argument("--trials", type=int, default=100, help="total evaluations of the study (default: 100)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the algorithm (default: 0)")
+    p.add_argument("--store", metavar="PATH", help="SQLite store file (default: in memory, nothing kept)")
+    p.add_argument("--name", default="study", help="study name in the store (default: study)")
+    p.add_argument("--workers", type=int, default=1, help="parallel evaluations (default: 1)")
+    p.add_argument("--backend", choices=["serial", "process", "ray"], default=None,
+                   help="executor (default: serial for 1 worker, else process)")
+    p.add_argument("--timeout", type=float, help="seconds per evaluation (the trial fails past it)")
+    p.add_argument("--dedup", choices=["none", "genome", "structural", "functional"], default="none",
+                   help="serve already-evaluated candidates from the dedup cache (default: none)")
+    p.add_argument("--json", action="store_true", help="print one JSON object with the result")
+    p.add_argument("--progress", choices=["auto", "on", "off"], default="auto",
+                   help="progress bar (auto: only when stdout is a terminal)")
+    p.set_defaults(func=run_search)
+
+
+def load_space(spec: str) -> Any:
+    """A DSL file or built-in name via ``symnas.dsl.load``; ``nasbench201`` also without the DSL."""
+    import symnas.dsl as dsl
+
+    loader = getattr(dsl, "load", None)
+    if loader is not None:
+        try:
+            return loader(spec)
+        except SymnasError:
+            if os.path.exists(spec) or spec != "nasbench201":
+                raise
+    if spec == "nasbench201":
+        from symnas.evaluator.benchmark import nasbench201_space
+
+        return nasbench201_space()
+    if os.path.exists(spec):
+        raise UsageError(f"search: cannot read space file {spec!r}: symnas.dsl.load is not available yet")
+    raise UsageError(f"search: unknown space {spec!r} (not a file; built-in names: nasbench201)")
+
+
+def load_evaluator(spec: str) -> Callable[[Any], Any]:
+    """``module:function`` → the function (the current directory is importable, as for ``python -m``)."""
+    if ":" not in spec:
+        raise UsageError(f"--evaluator: expected MODULE:FUNCTION, got {spec!r}")
+    mod, _, fn = spec.partition(":")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        obj: Any = importlib.import_module(mod)
+    except ImportError as exc:
+        raise UsageError(f"--evaluator {spec}: cannot import module {mod!r}: {exc}") from None
+    for part in fn.split("."):
+        if not hasattr(obj, part):
+            raise UsageError(f"--evaluator {spec}: module {mod!r} has no attribute {fn!r}")
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise UsageError(f"--evaluator {spec}: {fn!r} is not callable")
+    return obj
+
+
+def make_algorithm(name: str, seed: int) -> Any:
+    """``symnas.algorithms.get(name, seed=...)`` when the registry exists; else only ``random``."""
+    import symnas.algorithms as algorithms
+
+    get = getattr(algorithms, "get", None)
+    if get is not None:
+        try:
+            return get(name, seed=seed)
+        except SymnasError as exc:
+            raise UsageError(f"--algorithm {name}: {exc}") from None
+    if name in ("random", "RandomSearch"):
+        return algorithms.RandomSearch(seed=seed)
+    raise UsageError(f"--algorithm {name}: unknown algorithm (this version has only 'random'; the algorithm "
+                     "registry symnas.algorithms.get is not installed)")
+
+
+def _objectives(args: argparse.Namespace, metrics: list[str]) -> Any:
+    if args.objectives:
+        parts = [p.strip() for p in args.objectives.split(",") if p.strip()]
+        if len(parts) == 1 and parts[0] in ("max", "min"):
+            return parts[0] if len(metrics) == 1 else {metrics[0]: parts[0]}
+        out = {}
+        for p in parts:
+            name, _, d = p.partition(":")
+            if d not in ("max", "min"):
+                raise UsageError(f"--objectives: expected NAME:max or NAME:min, got {p!r}")
+            out[name] = d
+        return out
+    if args.benchmark and len(metrics) > 1:
+        return {m: ("max" if "acc" in m else "min") for m in metrics}
+    return "max"
+
+
+def _dedup(kind: str, store: Any, name: str) -> Any:
+    if kind == "none":
+        return None
+    from symnas.hash.dedup import Dedup
+
+    cache = store.cache(name) if hasattr(store, "cache") else None
+    return Dedup(key=kind, cache=cache)
+
+
+def run_search(args: argparse.Namespace) -> int:
+    import symnas as sn
+    from symnas.runtime import run
+
+    if args.trials < 0 or args.workers < 1:
+        raise UsageError("search: --trials must be >= 0 and --workers >= 1")
+    space = load_space(args.space)
+    metrics = [m.strip() for m in args.metric.split(",") if m.strip()]
+    if args.evaluator:
+        evaluator = load_evaluator(args.evaluator)
+    elif args.benchmark == "nasbench201" or args.space == "nasbench201":
+        from symnas.evaluator.benchmark import NASBench201Evaluator
+
+        if args.table and not os.path.isfile(args.table):
+            raise UsageError(f"--table: no such file {args.table!r}")
+        evaluator = NASBench201Evaluator(table=args.table, metrics=metrics if len(metrics) > 1 else metrics[0])
+    else:
+        raise UsageError("search: give --benchmark nasbench201 or --evaluator MODULE:FUNCTION")
+    store = None
+    if args.store:
+        from symnas.store.sqlite import SQLiteStore
+
+        store = SQLiteStore(args.store)
+    study = sn.Study(space, make_algorithm(args.algorithm, args.seed), objectives=_objectives(args, metrics),
+                     store=store, name=args.name, dedup=_dedup(args.dedup, store, args.name))
+    backend = args.backend or ("serial" if args.workers == 1 else "process")
+    remaining = max(0, args.trials - study.stats["evaluations"])
+    progress = {"auto": None, "on": True, "off": False}[args.progress]
+    interrupted = False
+    try:
+        run(study, evaluator, remaining, backend=backend, workers=args.workers, timeout=args.timeout,
+            progress=progress)
+    except KeyboardInterrupt:
+        interrupted = True
+    result = _result(study)
+    result["interrupted"] = interrupted
+    if args.json:
+        print(json.dumps(result))
+    else:
+        _print_result(result)
+    return 130 if interrupted else 0
+
+
+def _result(study: Any) -> dict[str, Any]:
+    s = study.summary()
+    out: dict[str, Any] = {"study": study.name, "objectives": study.objectives.to_dict(), "trials": s["trials"],
+                           "evaluations": s["evaluations"], "dedup_hits": s["cached"], "failed": s["failed"],
+                           "requeued": s["requeued"], "best_value": None, "best_values": None, "best_trial": None,
+                           "best_genome": None, "best_params": None, "best_description": None}
+    try:
+        best = study.best_trial
+    except SymnasError:
+        return out
+    from symnas.candidate.jsonio import to_json
+
+    out.update(best_value=best.values[0], best_values=dict(zip(study.objectives.names, best.values)),
+               best_trial=best.number, best_genome=list(best.genome), best_params=best.params,
+               best_description=json.loads(to_json(best.description)))
+    if len(study.objectives) > 1:
+        out["pareto_front"] = [{"trial": t.number, "values": list(t.values)} for t in study.pareto_front()]
+    return out
+
+
+def _print_result(r: dict[str, Any]) -> None:
+    print(f"study {r['study']!r}: {r['trials']} trials, {r['evaluations']} evaluations, {r['dedup_hits']} dedup "
+          f"hits, {r['failed']} failed" + (" (interrupted)" if r.get("interrupted") else ""))
+    if r["best_value"] is None:
+        print("no completed trial")
+        return
+    print(f"best {r['best_values']} (trial {r['best_trial']})")
+    print("params: " + ", ".join(f"{k}={v}" for k, v in r["best_params"].items()))
