@@ -42,6 +42,7 @@ from symnas.search.study import Study
 from symnas.search.trial import Trial
 from symnas.space import nn
 from symnas.space.placeholders import boolv, floatv, intv, manyof, oneof, permutation
+from symnas.space.pyglove import from_pyglove, to_pyglove
 from symnas.space.rules import Rule, patch
 from symnas.space.space import Space
 from symnas.space.trace import trace
@@ -55,4 +56,5 @@ __all__ = [
     "SpaceError", "StoreError", "SymnasError", "TrialError", "Decision", "DecisionTable", "Genome", "TrialPruned",
     "Study", "Trial", "nn", "boolv", "floatv", "intv", "manyof", "oneof", "permutation", "Space", "Spec",
     "allow_import", "register", "searchable", "spec", "MemoryStore", "Rule", "patch", "trace",
+    "from_pyglove", "to_pyglove",
 ]
