@@ -31,7 +31,9 @@ def test_pyglove_space_runs_on_symnas() -> None:
                        ops=pg.manyof(2, ["a", "b", "c"], sorted=True))
     space = sn.Space(from_pyglove(pg_space))
     assert [d.kind for d in space.decisions] == ["choice", "choice", "float", "subset"]
-    assert pg.dna_spec(pg_space).space_size == float("inf") and space.size == float("inf")
+    assert space.size == float("inf")
+    finite = pg.Dict(x=pg.oneof([1, 2, pg.Dict(k=pg.oneof([3, 5]))]), ops=pg.manyof(2, ["a", "b", "c"], sorted=True))
+    assert sn.Space(from_pyglove(finite)).size == pg.dna_spec(finite).space_size == 4 * 3
     for s in range(20):
         g = space.sample(seed=s)
         assert dict(pg.materialize(pg_space, genome_to_dna(space, g))) == space.decode(g)
