@@ -211,7 +211,7 @@ class Study:
 
     def _report(self, trial: Trial, value: float, step: int) -> None:
         trial.record.intermediate.append((step, value))
-        self.store.report(self.name, trial.number, step, value) if not isinstance(self.store, MemoryStore) else None
+        self.store.report(self.name, trial.number, step, value)
 
     def _should_prune(self, trial: Trial) -> bool:
         return bool(self.pruner is not None and self.pruner.should_prune(self, trial))

@@ -53,7 +53,7 @@ class Storage(Protocol):
         """Writes a trial's outcome (state, values, error, timings); durable on return."""
 
     def report(self, study: str, number: int, step: int, value: float) -> None:
-        """Records an intermediate value of a running trial."""
+        """Persists an intermediate value of a running trial (the study has already appended it to the record)."""
 
     def trials(self, study: str) -> list[TrialRecord]:
         """All trials of the study, by number."""

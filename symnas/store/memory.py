@@ -36,7 +36,7 @@ class MemoryStore:
         self._trials[study][record.number] = record
 
     def report(self, study: str, number: int, step: int, value: float) -> None:
-        self._trials[study][number].intermediate.append((step, value))
+        """Nothing to do: the study appended the value to the record, which is the stored object itself."""
 
     def trials(self, study: str) -> list[TrialRecord]:
         return list(self._trials.get(study, []))
