@@ -58,7 +58,7 @@ class SumOfChains(nn.Module):
 chains_st = st.lists(st.lists(st.sampled_from(OP_NAMES), min_size=1, max_size=3), min_size=1, max_size=4)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(chains_st, st.randoms(use_true_random=False))
 def test_branch_order_and_parameter_creation_order_do_not_change_the_hash(chains, rnd):
     n_slots = sum(len(c) for c in chains)
@@ -71,7 +71,7 @@ def test_branch_order_and_parameter_creation_order_do_not_change_the_hash(chains
     assert a == b
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(chains_st, st.data())
 def test_changing_one_reachable_op_changes_the_hash(chains, data):
     b = data.draw(st.integers(0, len(chains) - 1))

@@ -102,7 +102,7 @@ class Decision:
         """Draws this decision's genes uniformly."""
         kind = self.kind
         if kind == "choice":
-            return (rng.randrange(self.n),)
+            return (int(rng.random() * self.n),)
         if kind == "int":
             lo, hi = int(self.low), int(self.high)
             if self.log:
@@ -165,6 +165,8 @@ class DecisionTable:
             self._by_name[d.name] = d
         self._default = tuple(g for d in decisions for g in d.default)
         self.conditional = any(d.conditions for d in decisions)
+        # Fast path for the common all-categorical table: one float draw per decision.
+        self._choice_sizes = tuple(d.n for d in decisions) if all(d.kind == "choice" for d in decisions) else None
 
     def __len__(self) -> int:
         return len(self.decisions)
@@ -214,6 +216,9 @@ class DecisionTable:
     def sample(self, rng: Optional[_random.Random] = None) -> Genome:
         """A uniformly random genome (each active decision drawn uniformly; inactive ones canonical)."""
         rng = rng or _random.Random()
+        if self._choice_sizes is not None and not self.conditional:
+            r = rng.random
+            return tuple([int(r() * n) for n in self._choice_sizes])
         if not self.conditional:
             out: list[Gene] = []
             for d in self.decisions:

@@ -44,6 +44,12 @@ class Objectives:
     def parse(self, value: Any, where: str) -> tuple[tuple[float, ...], Optional[str]]:
         """Told value → (values in objective order, failure reason or None). Raises on a malformed value."""
         n = len(self.names)
+        if n == 1 and type(value) in (float, int):  # the hot path: one plain number
+            if value != value:
+                return (), f"objective {self.names[0]!r} is NaN"
+            if value in (math.inf, -math.inf):
+                return (), f"objective {self.names[0]!r} is infinite"
+            return (float(value),), None
         if isinstance(value, Mapping):
             missing = [k for k in self.names if k not in value]
             extra = [k for k in value if k not in self.names]
@@ -74,7 +80,9 @@ class Objectives:
 
     def oriented(self, values: tuple[float, ...]) -> tuple[float, ...]:
         """Values flipped so that larger is better (what algorithms receive)."""
-        return tuple(s * v for s, v in zip(self._signs, values))
+        if len(values) == 1:
+            return values if self._signs[0] > 0 else (-values[0],)
+        return tuple([s * v for s, v in zip(self._signs, values)])
 
     def better(self, a: float, b: float) -> bool:
         """True if first-objective value ``a`` is better than ``b``."""
