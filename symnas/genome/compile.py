@@ -26,6 +26,10 @@ def label_of(value: Any) -> str:
         return value.name
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(label_of(v) for v in value) + "]"
+    if isinstance(value, dict):
+        for key in ("_name", "name", "kind", "type"):
+            if isinstance(value.get(key), str):
+                return value[key]
     if isinstance(value, Placeholder):
         return type(value).__name__.lower()
     if isinstance(value, type) or callable(value) and hasattr(value, "__qualname__"):

@@ -1,0 +1,284 @@
+"""ConfigSpace formats without ConfigSpace: its JSON (read and write), classic PCS and new PCS (read).
+
+Example::
+
+    >>> s = loads_pcs("kernel {rbf, poly} [rbf]\\ndegree [2, 5] [3]i\\ndegree | kernel in {poly}\\n")
+    >>> [d.name for d in s.decisions]
+    ['kernel', 'degree']
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from symnas.dsl.importers.expr import literal, to_text
+from symnas.dsl.importers.ir import NO_DEFAULT, FormatError, Param, from_space, to_space, unsupported
+from symnas.space.space import Space
+
+__all__ = ["loads_json", "dumps_json", "loads_pcs", "loads_pcs_new"]
+
+_REL = {"EQ": "==", "NEQ": "!=", "LT": "<", "GT": ">"}
+_LAMBDA = {"LESS": "<", "EQUALS": "==", "GREATER": ">"}
+
+
+def _n(name: str) -> str:
+    return to_text(("name", name))
+
+
+def _num(v: Any, where: str) -> Any:
+    if isinstance(v, str):
+        try:
+            return float(v) if any(c in v for c in ".eE") else int(v)
+        except ValueError:
+            raise FormatError(f"{where}: expected a number, got {v!r}") from None
+    return v
+
+
+def _cond_json(c: dict, where: str) -> tuple[str, list[str]]:
+    """(child, conjunction of expressions) of one ConfigSpace JSON condition."""
+    t = c.get("type")
+    if t in ("AND", "OR"):
+        parts = [_cond_json(x, where) for x in c.get("conditions", [])]
+        if not parts:
+            raise FormatError(f"{where}: empty {t} condition")
+        if t == "AND":
+            return parts[0][0], [e for p in parts for e in p[1]]
+        return parts[0][0], [" or ".join("(" + " and ".join(p[1]) + ")" for p in parts)]
+    child, parent = c.get("child"), c.get("parent")
+    if t == "IN":
+        return child, [f"{_n(parent)} in [{', '.join(literal(v) for v in c['values'])}]"]
+    if t in _REL:
+        return child, [f"{_n(parent)} {_REL[t]} {literal(c['value'])}"]
+    raise FormatError(f"{where}: condition on {child!r}: unsupported condition type {t!r}")
+
+
+def _forbid_json(f: dict, where: str) -> str:
+    t = f.get("type")
+    if t == "AND":
+        return " and ".join(_forbid_json(x, where) for x in f.get("clauses", []))
+    if t == "EQUALS":
+        return f"{_n(f['name'])} == {literal(f['value'])}"
+    if t == "IN":
+        return f"{_n(f['name'])} in [{', '.join(literal(v) for v in f['values'])}]"
+    if t == "RELATION" and f.get("lambda") in _LAMBDA:
+        return f"{_n(f['left'])} {_LAMBDA[f['lambda']]} {_n(f['right'])}"
+    raise FormatError(f"{where}: unsupported forbidden clause type {t!r}")
+
+
+def loads_json(text: str, where: str = "configspace.json") -> Space:
+    """Reads ConfigSpace's JSON (``ConfigSpace.read_and_write.json``); see docs/formats.md for the mapping."""
+    try:
+        d = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FormatError(f"{where}:{exc.lineno}:{exc.colno}: {exc.msg}") from None
+    if not isinstance(d, dict) or "hyperparameters" not in d:
+        raise FormatError(f"{where}: not a ConfigSpace JSON file (no 'hyperparameters')")
+    params, notes = [], []
+    for h in d["hyperparameters"]:
+        name, t = h.get("name"), h.get("type")
+        w = f"{where}: hyperparameter {name!r}"
+        default = h.get("default", NO_DEFAULT)
+        if t == "categorical":
+            params.append(Param(name, "cat", tuple(h["choices"]), default=default))
+            if h.get("weights"):
+                unsupported(notes, "categorical weights ignored", w)
+        elif t == "ordinal":
+            params.append(Param(name, "ord", tuple(h["sequence"]), default=default))
+        elif t == "constant":
+            params.append(Param(name, "const", (h["value"],)))
+        elif t in ("uniform_float", "uniform_int", "normal_float", "normal_int", "beta_float", "beta_int"):
+            if "lower" not in h or "upper" not in h:
+                raise FormatError(f"{w}: a {t} without bounds cannot be imported")
+            if not t.startswith("uniform"):
+                unsupported(notes, f"{t.split('_')[0]} prior ignored (imported as uniform over its bounds)", w)
+            kind = "int" if t.endswith("_int") else "float"
+            q = h.get("q")
+            step = None
+            if q not in (None, 0):
+                if h.get("log"):
+                    unsupported(notes, f"quantisation q={q} on a log scale ignored", w)
+                else:
+                    step = int(q) if kind == "int" else float(q)
+            params.append(Param(name, kind, low=h["lower"], high=h["upper"], log=bool(h.get("log")), step=step,
+                                default=default))
+        else:
+            raise FormatError(f"{w}: unsupported hyperparameter type {t!r}")
+    conds: dict[str, list[str]] = {}
+    for c in d.get("conditions", []):
+        child, exprs = _cond_json(c, where)
+        conds.setdefault(child, []).extend(exprs)
+    forb = [_forbid_json(f, where) for f in d.get("forbiddens", [])]
+    return to_space(params, conds, forb, d.get("name") or "configspace", "configspace-json", notes, where)
+
+
+def dumps_json(space: Space) -> str:
+    """Writes ConfigSpace JSON. Conditions must be conjunctions of ``==``/``in`` comparisons with a literal (what
+    nesting produces); forbiddens must be ``and`` of ``==``/``in``; anything else raises FormatError."""
+    from symnas.dsl.importers.expr import parse
+
+    params, conds, forb = from_space(space, "configspace-json")
+    hps = []
+    for p in params:
+        h: dict[str, Any] = {"name": p.name}
+        if p.kind == "cat":
+            h.update(type="categorical", choices=list(p.choices), weights=None)
+        elif p.kind == "ord":
+            h.update(type="ordinal", sequence=list(p.choices))
+        elif p.kind == "const":
+            h.update(type="constant", value=p.choices[0])
+        else:
+            h.update(type=f"uniform_{p.kind}", log=p.log, lower=p.low, upper=p.high)
+            if p.step is not None:
+                h["q"] = p.step
+        if p.default is not NO_DEFAULT:
+            h["default"] = p.default
+        hps.append(h)
+
+    def atom(ast: tuple, what: str) -> dict:
+        if ast[0] == "==" and ast[1][0] == "name" and ast[2][0] == "lit":
+            return {"name": ast[1][1], "value": ast[2][1]}
+        if ast[0] == "in" and ast[1][0] == "name" and all(a[0] == "lit" for a in ast[2]):
+            return {"name": ast[1][1], "values": [a[1] for a in ast[2]]}
+        raise FormatError(f"configspace-json: {what} {to_text(ast)!r} is not an == / in comparison")
+
+    def conj(ast: tuple) -> list[tuple]:
+        return conj(ast[1]) + conj(ast[2]) if ast[0] == "and" else [ast]
+
+    conditions = []
+    for child, es in conds.items():
+        parts = []
+        for e in es:
+            for a in conj(parse(e)):
+                x = atom(a, f"condition of {child!r}")
+                parts.append({"child": child, "parent": x["name"], "type": "EQ" if "value" in x else "IN",
+                              **({"value": x["value"]} if "value" in x else {"values": x["values"]})})
+        conditions.append(parts[0] if len(parts) == 1 else {"child": child, "type": "AND", "conditions": parts})
+    forbiddens = []
+    for e in forb:
+        cl = [atom(a, "forbidden clause") for a in conj(parse(e))]
+        cl = [{"type": "EQUALS" if "value" in c else "IN", **c} for c in cl]
+        forbiddens.append(cl[0] if len(cl) == 1 else {"type": "AND", "clauses": cl})
+    return json.dumps({"name": space.name, "hyperparameters": hps, "conditions": conditions,
+                       "forbiddens": forbiddens, "json_format_version": 0.4}, indent=2)
+
+
+_VAL = r"[^,{}\[\]\s]+"
+
+
+def _value(s: str) -> Any:
+    s = s.strip()
+    for cast in (int, float):
+        try:
+            return cast(s)
+        except ValueError:
+            pass
+    return s
+
+
+def _pcs_lines(text: str) -> list[tuple[int, str]]:
+    out = []
+    for i, line in enumerate(text.splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if line:
+            out.append((i, line))
+    return out
+
+
+def _forbid_pcs(body: str, where: str) -> str:
+    parts = []
+    for item in body.split(","):
+        if "=" not in item:
+            raise FormatError(f"{where}: forbidden clause item {item.strip()!r} is not name=value")
+        k, v = item.split("=", 1)
+        parts.append(f"{_n(k.strip())} == {literal(_value(v))}")
+    return " and ".join(parts)
+
+
+def _typed(params: dict, name: str, v: str) -> Any:
+    p = params.get(name)
+    if p is not None and p.kind in ("cat", "ord"):
+        return next((c for c in p.choices if str(c) == v.strip()), v.strip())
+    return _value(v)
+
+
+def loads_pcs(text: str, where: str = "space.pcs") -> Space:
+    """Reads the classic PCS format (SMAC 2 / ParamILS): ``name {a, b} [a]``, ``name [lo, hi] [d]`` with ``i``
+    (integer) and ``l`` (log) flags, ``child | parent in {a, b}`` (several lines for a child are ANDed) and
+    ``{a=1, b=2}`` forbidden combinations."""
+    params: dict[str, Param] = {}
+    conds: dict[str, list[str]] = {}
+    forb: list[str] = []
+    for ln, line in _pcs_lines(text):
+        w = f"{where}:{ln}:1"
+        if line.startswith("{"):
+            forb.append(_forbid_pcs(line.strip("{} "), w))
+        elif "|" in line:
+            m = re.fullmatch(r"(\S+)\s*\|\s*(\S+)\s+in\s*\{(.*)\}", line)
+            if not m:
+                raise FormatError(f"{w}: classic PCS conditions must read 'child | parent in {{a, b}}': {line!r}")
+            vals = [_typed(params, m[2], v) for v in m[3].split(",")]
+            conds.setdefault(m[1], []).append(f"{_n(m[2])} in [{', '.join(literal(v) for v in vals)}]")
+        elif m := re.fullmatch(r"(\S+)\s*\{(.*)\}\s*\[(.*)\]", line):
+            choices = tuple(v.strip() for v in m[2].split(","))
+            params[m[1]] = Param(m[1], "cat", choices, default=m[3].strip())
+        elif m := re.fullmatch(r"(\S+)\s*\[(.*),(.*)\]\s*\[(.*)\]\s*([il]*)", line):
+            kind = "int" if "i" in m[5] else "float"
+            cast = int if kind == "int" else float
+            try:
+                lo, hi, d = cast(_value(m[2])), cast(_value(m[3])), cast(_value(m[4]))
+            except ValueError:
+                raise FormatError(f"{w}: bad numeric bounds in {line!r}") from None
+            params[m[1]] = Param(m[1], kind, low=lo, high=hi, log="l" in m[5], default=d)
+        else:
+            raise FormatError(f"{w}: cannot read PCS line {line!r}")
+    return to_space(list(params.values()), conds, forb, "pcs", "pcs", [], where)
+
+
+_NEW_COND = re.compile(r"\s*(\S+?)\s*(==|!=|<|>|\s+in\s+)\s*(\{[^}]*\}|\S+)\s*")
+
+
+def loads_pcs_new(text: str, where: str = "space.pcs") -> Space:
+    """Reads the new PCS format (SMAC 3): ``name categorical {a, b} [a]``, ``name ordinal {..} [..]``,
+    ``name integer|real [lo, hi] [d] log``, conditions ``child | a == x && b in {y, z} || c > 1`` and
+    forbiddens ``{a=x, b=y}``."""
+    params: dict[str, Param] = {}
+    conds: dict[str, list[str]] = {}
+    forb: list[str] = []
+    for ln, line in _pcs_lines(text):
+        w = f"{where}:{ln}:1"
+        if line.startswith("{"):
+            forb.append(_forbid_pcs(line.strip("{} "), w))
+        elif "|" in line:
+            child, rest = (s.strip() for s in line.split("|", 1))
+            ors = []
+            for disj in rest.split("||"):
+                ands = []
+                for atom in disj.split("&&"):
+                    m = _NEW_COND.fullmatch(atom)
+                    if not m:
+                        raise FormatError(f"{w}: cannot read condition {atom.strip()!r}")
+                    if m[3].startswith("{"):
+                        vals = [_typed(params, m[1], v) for v in m[3].strip("{}").split(",")]
+                        ands.append(f"{_n(m[1])} in [{', '.join(literal(v) for v in vals)}]")
+                    else:
+                        ands.append(f"{_n(m[1])} {m[2].strip()} {literal(_typed(params, m[1], m[3]))}")
+                ors.append(" and ".join(ands))
+            expr = ors[0] if len(ors) == 1 else " or ".join(f"({o})" for o in ors)
+            conds.setdefault(child, []).extend(expr.split(" and ") if len(ors) == 1 else [expr])
+        elif m := re.fullmatch(r"(\S+)\s+(categorical|ordinal)\s*\{(.*)\}\s*\[(.*)\]", line):
+            choices = tuple(_value(v) for v in m[3].split(","))
+            params[m[1]] = Param(m[1], "cat" if m[2] == "categorical" else "ord", choices, default=_value(m[4]))
+            if len(choices) == 1:
+                params[m[1]] = Param(m[1], "const", choices)
+        elif m := re.fullmatch(r"(\S+)\s+(integer|real)\s*\[(.*),(.*)\]\s*\[(.*)\](\s*log)?", line):
+            cast = int if m[2] == "integer" else float
+            try:
+                lo, hi, d = cast(_value(m[3])), cast(_value(m[4])), cast(_value(m[5]))
+            except ValueError:
+                raise FormatError(f"{w}: bad numeric bounds in {line!r}") from None
+            params[m[1]] = Param(m[1], "int" if cast is int else "float", low=lo, high=hi, log=bool(m[6]),
+                                 default=d)
+        else:
+            raise FormatError(f"{w}: cannot read PCS line {line!r}")
+    return to_space(list(params.values()), conds, forb, "pcs", "pcs-new", [], where)
