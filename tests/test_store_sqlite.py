@@ -111,7 +111,7 @@ def test_concurrent_writers_lose_no_update(tmp_path):
 
     path = str(tmp_path / "w.db")
     SQLiteStore(path)
-    ctx = multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     with ctx.Pool(3) as pool:
         numbers = pool.starmap(write_trials, [(path, seed, 40) for seed in (1, 2, 3)])
     flat = sorted(n for ns in numbers for n in ns)

@@ -28,20 +28,8 @@ INTERRUPTED_MESSAGE = "interrupted (Ctrl-C) while running; its candidate is re-q
 
 
 def requeue_interrupted(study: Any) -> int:
-    """Re-queues the candidates of trials a Ctrl-C interrupted (``user_attrs['requeue']``); returns how many.
-
-    The Study itself re-queues trials it finds ``running`` when it reopens a store (a crash); this covers the
-    trials :func:`run` marked ``interrupted`` on a clean stop.
-    """
-    n = 0
-    for r in study.records:
-        if r.state == "interrupted" and r.user_attrs.get("requeue"):
-            r.user_attrs["requeue"] = False
-            study.store.finish_trial(study.name, r)
-            study._queue.append(r.genome)
-            study.stats["requeued"] += 1
-            n += 1
-    return n
+    """Re-queues the candidates of trials a Ctrl-C interrupted (see :meth:`Study.requeue_interrupted`)."""
+    return study.requeue_interrupted()
 
 
 def _payload(trial: Any, ship_json: bool) -> WorkerTrial:
@@ -83,13 +71,7 @@ def _tell(study: Any, trial: Any, fut: Future) -> None:
 
 
 def _interrupt(study: Any, trial: Any) -> None:
-    study._running.pop(trial.number, None)
-    r = trial.record
-    r.state, r.error = "interrupted", INTERRUPTED_MESSAGE
-    r.finished = time.time()
-    r.duration = r.finished - r.started
-    r.user_attrs["requeue"] = True
-    study.store.finish_trial(study.name, r)
+    study.interrupt(trial, INTERRUPTED_MESSAGE)
 
 
 def _progress_bar(progress: Optional[bool], total: int) -> Any:

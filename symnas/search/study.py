@@ -71,6 +71,9 @@ class Study:
     def _resume(self) -> None:
         records = self.store.trials(self.name)
         if not records:
+            if self.store.load_algorithm_state(self.name) is None:
+                # The initial state: a resumed study replays everything after it, whatever seed it is given.
+                self.store.save_algorithm_state(self.name, self.algorithm.state_dict(), -1)
             return
         snap = self.store.load_algorithm_state(self.name)
         since = -1
@@ -91,13 +94,11 @@ class Study:
                 self.algorithm.feedback(r.genome, self._oriented(r), cached=r.state == "cached")
         for r in records:
             if r.state == "running":
-                r.state = "interrupted"
+                r.state, r.user_attrs["requeue"] = "interrupted", True
                 r.error = "the study stopped while this trial was running; its candidate was re-queued"
-                self.store.finish_trial(self.name, r)
-                self._queue.append(r.genome)
-                self.stats["requeued"] += 1
             self._count(r)
         self._trials = records
+        self.requeue_interrupted()
         self._event = max([r.asked_at for r in records] + [r.told_at or 0 for r in records]) + 1
         self._told = sum(1 for r in records if r.told_at is not None)
         if self.dedup is not None and hasattr(self.dedup, "restore"):
@@ -204,6 +205,31 @@ class Study:
         self.algorithm.feedback(r.genome, self._oriented(r))
         self._maybe_snapshot()
         return t
+
+    def requeue_interrupted(self) -> int:
+        """Queues the candidates of interrupted trials to be asked again (first); returns how many."""
+        n = 0
+        for r in self._trials:
+            if r.state == "interrupted" and r.user_attrs.get("requeue"):
+                r.user_attrs["requeue"] = False
+                self.store.finish_trial(self.name, r)
+                self._queue.append(r.genome)
+                self.stats["requeued"] += 1
+                n += 1
+        return n
+
+    def interrupt(self, trial: Union[Trial, int], reason: str = "interrupted") -> None:
+        """Marks a running trial interrupted (e.g. on Ctrl-C); its candidate is re-queued when the study resumes."""
+        number = trial if isinstance(trial, int) else trial.number
+        t = self._running.pop(number, None)
+        if t is None:
+            raise TrialError(f"trial {number} is not a running trial of study {self.name!r}")
+        r = t.record
+        r.state, r.error = "interrupted", reason
+        r.finished = time.time()
+        r.duration = r.finished - r.started
+        r.user_attrs["requeue"] = True
+        self.store.finish_trial(self.name, r)
 
     def _maybe_snapshot(self) -> None:
         if self.snapshot_every and self._told % self.snapshot_every == 0:
