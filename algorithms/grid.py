@@ -99,7 +99,10 @@ class GridSearch(Algorithm):
         return None
 
     def state_dict(self) -> dict[str, Any]:
-        return {"position": self.position}
+        return {"position": self.position, "seed": self.seed}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.position = int(state["position"])
+        if self.shuffle and state.get("seed", self.seed) != self.seed:
+            self.seed = state["seed"]
+            self._setup()

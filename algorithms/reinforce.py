@@ -42,6 +42,8 @@ class Reinforce(Algorithm):
       betas: Adam's betas (TuNAS uses beta1 = 0).
       max_bins: bins for ints/floats with more values than this.
       failure_reward: reward given to failed trials (default: they are skipped).
+      avoid_seen: redraw a sample already proposed (up to ``max_retries`` times), then fall back to a uniform
+        sample, so that a converged policy still explores new candidates instead of repeating cached ones.
       seed: seed of the sampling generator.
 
     Example::
@@ -51,7 +53,8 @@ class Reinforce(Algorithm):
 
     def __init__(self, lr: float = 0.1, entropy: float = 1e-4, baseline_decay: float = 0.9, *,
                  batch_size: int = 1, betas: tuple[float, float] = (0.9, 0.999), max_bins: int = 16,
-                 failure_reward: Optional[float] = None, seed: Optional[int] = None) -> None:
+                 failure_reward: Optional[float] = None, avoid_seen: bool = True, max_retries: int = 20,
+                 seed: Optional[int] = None) -> None:
         super().__init__(seed)
         for name, v in (("lr", lr), ("batch_size", batch_size), ("max_bins", max_bins)):
             if not v > 0:
@@ -65,6 +68,8 @@ class Reinforce(Algorithm):
         self.baseline: Optional[float] = None
         self.buffer: list[tuple[Genome, float]] = []  # (genome, advantage)
         self.updates = 0
+        self.avoid_seen, self.max_retries = bool(avoid_seen), int(max_retries)
+        self.seen: set[Genome] = set()
 
     def _setup(self) -> None:
         self.policy = LogitPolicy(self.table, self.max_bins)  # type: ignore[arg-type]
@@ -73,11 +78,20 @@ class Reinforce(Algorithm):
 
     # -- ask --------------------------------------------------------------------------------------------------
     def propose(self) -> Genome:
-        return self.policy.sample(self.rng)
+        g = self.policy.sample(self.rng)
+        if self.avoid_seen:
+            for _ in range(self.max_retries):
+                if g not in self.seen:
+                    break
+                g = self.policy.sample(self.rng)
+            else:
+                g = self.table.sample(self.rng)  # type: ignore[union-attr]
+            self.seen.add(g)
+        return g
 
     def propose_batch(self, n: int) -> list[Genome]:
         """``n`` samples of the current policy (it changes only when feedback completes a batch)."""
-        return [self.policy.sample(self.rng) for _ in range(n)]
+        return [self.propose() for _ in range(n)]
 
     # -- tell -------------------------------------------------------------------------------------------------
     def feedback(self, genome: Genome, values: Values, *, cached: bool = False) -> None:
@@ -132,7 +146,8 @@ class Reinforce(Algorithm):
     def state_dict(self) -> dict[str, Any]:
         return {"rng": rng_state(self.rng), "baseline": self.baseline, "updates": self.updates,
                 "buffer": [[list(g), a] for g, a in self.buffer], "params": self.policy.state(),
-                "m": [x.tolist() for x in self._m], "v": [x.tolist() for x in self._v]}
+                "m": [x.tolist() for x in self._m], "v": [x.tolist() for x in self._v],
+                "seen": [list(g) for g in self.seen]}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         set_rng_state(self.rng, state["rng"])
@@ -141,6 +156,7 @@ class Reinforce(Algorithm):
         self.policy.load(state["params"])
         self._m = [torch.tensor(x, dtype=torch.float64) for x in state["m"]]
         self._v = [torch.tensor(x, dtype=torch.float64) for x in state["v"]]
+        self.seen = {tuple(g) for g in state.get("seen", [])}
 
 
 class PPO(Reinforce):
@@ -155,9 +171,10 @@ class PPO(Reinforce):
 
     def __init__(self, lr: float = 0.1, entropy: float = 1e-4, baseline_decay: float = 0.9, *, clip: float = 0.2,
                  epochs: int = 4, batch_size: int = 8, betas: tuple[float, float] = (0.9, 0.999),
-                 max_bins: int = 16, failure_reward: Optional[float] = None, seed: Optional[int] = None) -> None:
+                 max_bins: int = 16, failure_reward: Optional[float] = None, avoid_seen: bool = True,
+                 max_retries: int = 20, seed: Optional[int] = None) -> None:
         super().__init__(lr, entropy, baseline_decay, batch_size=batch_size, betas=betas, max_bins=max_bins,
-                         failure_reward=failure_reward, seed=seed)
+                         failure_reward=failure_reward, avoid_seen=avoid_seen, max_retries=max_retries, seed=seed)
         if not clip > 0 or not epochs >= 1:
             raise SymnasError(f"PPO: clip must be > 0 and epochs >= 1, got clip={clip!r}, epochs={epochs!r}")
         self.clip, self.epochs = float(clip), int(epochs)

@@ -58,12 +58,22 @@ class TPE(Algorithm):
         self.prior_weight = float(prior_weight)
         self.rng = random.Random(seed)
         self.obs: list[tuple[Genome, float]] = []
+        self.seen: set[Genome] = set()
 
     def feedback(self, genome: Genome, values: Values, *, cached: bool = False) -> None:
         if values is not None:
             self.obs.append((tuple(genome), float(values[0])))
 
     def propose(self) -> Genome:
+        g = self._propose()
+        for _ in range(20):  # a repeat would only be served from a cache: explore uniformly instead
+            if g not in self.seen:
+                break
+            g = self.table.sample(self.rng)  # type: ignore[union-attr]
+        self.seen.add(g)
+        return g
+
+    def _propose(self) -> Genome:
         table = self.table
         if len(self.obs) < self.n_startup:
             return table.sample(self.rng)  # type: ignore[union-attr]
@@ -127,11 +137,13 @@ class TPE(Algorithm):
         return (snap(d, _from_unit(d, float(cands[int(np.argmax(score))]))),)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"rng": rng_state(self.rng), "obs": [[list(g), v] for g, v in self.obs]}
+        return {"rng": rng_state(self.rng), "obs": [[list(g), v] for g, v in self.obs],
+                "seen": [list(g) for g in self.seen]}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         set_rng_state(self.rng, state["rng"])
         self.obs = [(tuple(g), v) for g, v in state["obs"]]
+        self.seen = {tuple(g) for g in state["seen"]}
 
 
 def _parzen(u: np.ndarray, prior_weight: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

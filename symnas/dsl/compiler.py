@@ -16,13 +16,13 @@ import difflib
 import os
 from typing import Any, Optional
 
-import lark
 
 from symnas.dsl import decls
 from symnas.dsl.errors import DSLError, Source
-from symnas.dsl.parser import parse
+from symnas.dsl.parser import parse, position
 from symnas.dsl.runtime import BUILTINS, DERIVE_PATH, EvalError, binop, compare, getitem, number, string, unary
-from symnas.dsl.values import RESERVED_CALLS, is_ident, is_sym, literal
+from symnas.dsl.imports import MISSING as _MISSING
+from symnas.dsl.values import RESERVED_CALLS, has_symbolic, is_ident, is_sym, literal, scalar_sym
 from symnas.errors import SymnasError
 from symnas.space.placeholders import Placeholder
 from symnas.space.space import Space
@@ -30,7 +30,6 @@ from symnas.space.spec import Spec
 
 __all__ = ["compile_source", "Module"]
 
-_MISSING = object()
 
 
 class _Binding:
@@ -41,20 +40,6 @@ class _Binding:
         self.state, self.value = 0, None  # 0 new, 1 resolving, 2 done
 
 
-class Namespace:
-    """An imported file: ``alias.x`` reads its binding (DSL) or its dict entry (foreign formats)."""
-
-    def __init__(self, alias: str, tree: Any, members: Optional[Any] = None) -> None:
-        self.alias, self.tree, self.members = alias, tree, members
-
-    def get(self, name: str) -> Any:
-        if self.members is not None:
-            return self.members(name)
-        if isinstance(self.tree, dict) and name in self.tree:
-            return self.tree[name]
-        return _MISSING
-
-
 class Module:
     """One compiled file: its bindings, tree, name, meta and constraints."""
 
@@ -62,7 +47,7 @@ class Module:
         self.src = src
         self.stack = stack
         self.bindings: dict[str, _Binding] = {}
-        self.imports: dict[str, Namespace] = {}
+        self.imports: dict[str, Any] = {}  # alias -> imports.Namespace
         self.named: dict[str, tuple[Placeholder, str]] = {} if named is None else named  # shared across imports
         self.name: Optional[str] = None
         self.meta: dict = {}
@@ -72,10 +57,7 @@ class Module:
 
     # ------------------------------------------------------------------------------------------ errors
     def err(self, node: Any, message: str, hint: str = "") -> DSLError:
-        line = getattr(getattr(node, "meta", None), "line", None) if node is not None else None
-        col = getattr(getattr(node, "meta", None), "column", None) if node is not None else None
-        if line is None and isinstance(node, lark.Token):
-            line, col = node.line, node.column
+        line, col = position(node) if node is not None else (None, None)
         return self.src.error(message, line, col, hint)
 
     # ------------------------------------------------------------------------------------------ statements
@@ -105,7 +87,7 @@ class Module:
                 self.constraints.append({"kind": kind[:-5], "node": c[0]})
             elif kind == "meta_stmt":
                 m = self.ev(c[0])
-                if not isinstance(m, dict) or _has_symbolic(m, deep=True):
+                if not isinstance(m, dict) or has_symbolic(m, deep=True):
                     raise self.err(st, "meta must be a dict of plain values", 'e.g. meta {"dataset": "cifar10"}')
                 self.meta.update(m)
         if len(builds) > 1:
@@ -121,45 +103,9 @@ class Module:
             raise self.err(tok, e.message) from None
 
     def do_import(self, st: Any, path: str, alias: str) -> None:
-        if alias in self.imports or alias in self.bindings:
-            raise self.err(st, f"duplicate name {alias!r}", "each import needs its own alias")
-        base = os.path.dirname(self.src.filename) if not self.src.filename.startswith("<") else os.getcwd()
-        full = os.path.normpath(os.path.join(base, path))
-        if full in self.stack:
-            raise self.err(st, f"import cycle: {' -> '.join(self.stack + (full,))}", "remove one of the imports")
-        if full.endswith(".sns"):
-            try:
-                with open(full, encoding="utf-8") as f:
-                    text = f.read()
-            except OSError as e:
-                raise self.err(st, f"cannot read {path!r}: {e.strerror}", "paths are relative to this file") from None
-            sub = Module(Source(text, full), self.stack + (full,), self.named)
-            sub.run()
-            tree = sub.tree()
-            self.constraints.extend({"kind": c["kind"], "text": c["text"], "vars": c["vars"], "imported": True}
-                                    for c in sub.compiled_constraints())
+        from symnas.dsl.imports import import_file
 
-            def members(name: str, sub: Module = sub) -> Any:
-                b = sub.bindings.get(name)
-                return _MISSING if b is None else sub.resolve(b, b.node)
-            self.imports[alias] = Namespace(alias, tree, members)
-            return
-        try:
-            from symnas.dsl import importers  # type: ignore[attr-defined]
-            load = importers.load
-        except (ImportError, AttributeError):
-            raise self.err(st, f"cannot import {path!r}: foreign formats need symnas.dsl.importers, which is not "
-                               "available", "import .sns files, or install the importers") from None
-        try:
-            space = load(full)
-        except SymnasError as e:
-            raise self.err(st, f"importing {path!r} failed: {e}") from None
-        tree = space.tree if isinstance(space, Space) else space
-        meta = getattr(space, "meta", {}) or {}
-        for c in meta.get("constraints", []):
-            self.constraints.append({"kind": c["kind"], "text": c["expr"], "vars": None, "imported": True})
-        _collect_named(tree, self.named, full)
-        self.imports[alias] = Namespace(alias, tree)
+        import_file(self, st, path, alias)
 
     # ------------------------------------------------------------------------------------------ bindings
     def resolve(self, b: _Binding, at: Any) -> Any:
@@ -186,6 +132,9 @@ class Module:
             return self.resolve(b, node)
         if name in self.imports:
             return self.imports[name].tree
+        hit = self.named.get(name)  # a decision named with name= (inside a choice, a loop, an import)
+        if hit is not None:
+            return hit[0]
         return _MISSING
 
     def unknown(self, node: Any, name: str) -> DSLError:
@@ -239,18 +188,18 @@ class Module:
         if d in ("binop", "pow"):
             a, b = self.ev(c[0]), self.ev(c[2])
             op = "**" if d == "pow" else str(c[1])
-            if _scalar_sym(a) or _scalar_sym(b):
+            if scalar_sym(a) or scalar_sym(b):
                 return self.sym(t, [a, b], lambda x, y: f"{x} {op} {y}")
             return binop(op, a, b)
         if d == "unary":
             a = self.ev(c[1])
-            if _scalar_sym(a):
+            if scalar_sym(a):
                 return self.sym(t, [a], lambda x: f"{c[0]}{x}")
             return unary(str(c[0]), a)
         if d == "compare":
             vals = [self.ev(x) for x in c[::2]]
             ops = [" ".join(str(x) for x in o.children) for o in c[1::2]]
-            if any(_has_symbolic(v, deep=True) for v in vals):
+            if any(has_symbolic(v, deep=True) for v in vals):
                 def fmt(*xs: str) -> str:
                     out = xs[0]
                     for o, x in zip(ops, xs[1:]):
@@ -260,21 +209,21 @@ class Module:
             return all(compare(o, vals[i], vals[i + 1]) for i, o in enumerate(ops))
         if d in ("and_", "or_"):
             a, b = self.ev(c[0]), self.ev(c[1])
-            if _scalar_sym(a) or _scalar_sym(b):
+            if scalar_sym(a) or scalar_sym(b):
                 word = d[:-1]
                 return self.sym(t, [a, b], lambda x, y: f"{x} {word} {y}")
             return (a and b) if d == "and_" else (a or b)
         if d == "not_":
             a = self.ev(c[0])
-            return self.sym(t, [a], lambda x: f"not {x}") if _scalar_sym(a) else not a
+            return self.sym(t, [a], lambda x: f"not {x}") if scalar_sym(a) else not a
         if d == "ifexp":
             a, cond, b = self.ev(c[0]), self.ev(c[1]), self.ev(c[2])
-            if _scalar_sym(cond):
+            if scalar_sym(cond):
                 return self.sym(t, [a, cond, b], lambda x, y, z: f"{x} if {y} else {z}")
             return a if cond else b
         if d == "getitem":
             a, i = self.ev(c[0]), self.ev(c[1])
-            if _scalar_sym(a) or _scalar_sym(i):
+            if scalar_sym(a) or scalar_sym(i):
                 return self.sym(t, [a, i], lambda x, y: f"{x}[{y}]")
             return getitem(a, i)
         raise self.err(t, f"unsupported syntax {d!r}")  # pragma: no cover
@@ -314,7 +263,7 @@ class Module:
     def listcomp(self, t: Any) -> Any:
         body, var, it, cond = t.children
         seq = self.ev(it)
-        if _has_symbolic(seq, deep=False) or not isinstance(seq, (list, tuple)):
+        if has_symbolic(seq, deep=False) or not isinstance(seq, (list, tuple)):
             raise self.err(it, "a 'for' loop needs a list known when the file is loaded",
                            "to repeat a block a chosen number of times, use repeat(block, count_decision)")
         name = str(var)
@@ -325,7 +274,7 @@ class Module:
                 self.loop[name] = v
                 if cond is not None:
                     ok = self.ev(cond)
-                    if _has_symbolic(ok, deep=False):
+                    if has_symbolic(ok, deep=False):
                         raise self.err(cond, "a loop filter must be known when the file is loaded")
                     if not ok:
                         continue
@@ -371,7 +320,7 @@ class Module:
             if fname in BUILTINS:
                 if kw:
                     raise self.err(t, f"{fname}: keyword arguments are not supported")
-                if any(_has_symbolic(a, deep=True) for a in pos):
+                if any(has_symbolic(a, deep=True) for a in pos):
                     return self.sym(t, pos, lambda *xs: f"{fname}({', '.join(xs)})")
                 try:
                     return BUILTINS[fname](*pos)
@@ -452,39 +401,6 @@ class Module:
         return out
 
 
-def _scalar_sym(v: Any) -> bool:
-    return isinstance(v, Placeholder) or is_sym(v)
-
-
-def _has_symbolic(v: Any, deep: bool) -> bool:
-    if isinstance(v, Placeholder) or is_sym(v):
-        return True
-    if deep and isinstance(v, (list, tuple)):
-        return any(_has_symbolic(x, True) for x in v)
-    if deep and isinstance(v, dict):
-        return any(_has_symbolic(x, True) for x in v.values())
-    if deep and isinstance(v, Spec):
-        return any(_has_symbolic(x, True) for x in list(v.args) + list(v.kwargs.values()))
-    return False
-
-
-def _collect_named(tree: Any, named: dict, where: str) -> None:
-    if isinstance(tree, Placeholder):
-        if tree.name is not None:
-            named.setdefault(tree.name, (tree, where))
-        for c in getattr(tree, "candidates", ()) or getattr(tree, "items", ()):
-            _collect_named(c, named, where)
-    elif isinstance(tree, Spec):
-        for x in list(tree.args) + list(tree.kwargs.values()):
-            _collect_named(x, named, where)
-    elif isinstance(tree, (list, tuple)):
-        for x in tree:
-            _collect_named(x, named, where)
-    elif isinstance(tree, dict):
-        for x in tree.values():
-            _collect_named(x, named, where)
-
-
 def compile_source(src: Source, check_constraints: bool = True) -> Space:
     """Compiles DSL source text into a :class:`Space` (raises :class:`DSLError` on any problem)."""
     m = Module(src, (os.path.normpath(src.filename),) if not src.filename.startswith("<") else ())
@@ -509,14 +425,14 @@ def compile_source(src: Source, check_constraints: bool = True) -> Space:
                         "constraints may only name decisions that appear in the build expression")
         kept.append({"kind": c["kind"], "expr": c["text"]})
     if kept:
-        space.meta["constraints"] = kept
+        space.meta["constraints"] = list(space.meta.get("constraints") or []) + kept
     for b in m.bindings.values():
         v = b.value
         if m.build_node is not None and not b.let and isinstance(v, Placeholder) and v.name == b.name \
                 and v.name not in names:
             raise src.error(f"decision {b.name!r} is declared but not used by build", b.line, b.col,
                             "use it in the build expression, or remove it")
-    if kept and check_constraints:
+    if space.meta.get("constraints") and check_constraints:
         from symnas.dsl.constraints import find_satisfying
 
         problem = find_satisfying(space)

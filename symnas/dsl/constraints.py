@@ -20,6 +20,7 @@ from typing import Any, Optional
 
 from symnas.dsl.errors import DSLError
 from symnas.dsl.runtime import evaluate
+from symnas.errors import SymnasError
 from symnas.genome.table import Genome
 from symnas.space.space import Space
 
@@ -66,10 +67,26 @@ def check(space: Space, genome: Genome) -> list[str]:
     env = values(space, genome)
     bad = []
     for c in cons:
-        ok = bool(evaluate(c["expr"], env, where=f"{space.name}: {c['kind']}"))
+        ok = _holds(c["expr"], env, f"{space.name}: {c['kind']}")
         if ok != (c["kind"] == "require"):
             bad.append(f"{c['kind']} {c['expr']}")
     return bad
+
+
+def _holds(expr: str, env: dict, where: str) -> bool:
+    """Evaluates with the DSL evaluator; expressions in the importers' syntax (``a:b == 'x'``, ``true``) fall back
+    to ``symnas.dsl.importers.expr`` when that module is present."""
+    try:
+        return bool(evaluate(expr, env, where=where))
+    except DSLError as first:
+        try:
+            from symnas.dsl.importers import expr as foreign  # type: ignore[attr-defined]
+        except ImportError:
+            raise first from None
+        try:
+            return bool(foreign.evaluate(expr, {k: v for k, v in env.items() if v is not None}))
+        except SymnasError:
+            raise first from None
 
 
 def sample(space: Space, seed: Optional[int] = None, rng: Optional[_random.Random] = None,

@@ -52,7 +52,7 @@ def _num(v: Any) -> bool:
 
 def construct(m: Any, t: Any, fname: str, pos: list, kw: dict, decision_name: Optional[str]) -> Any:
     """Builds the placeholder for one constructor call ``t`` (``m`` is the compiling module, for errors)."""
-    from symnas.dsl.compiler import _has_symbolic
+    from symnas.dsl.values import has_symbolic as _has_symbolic
 
     named_alts = {}
     if fname in ("choice", "ordinal"):
@@ -64,6 +64,8 @@ def construct(m: Any, t: Any, fname: str, pos: list, kw: dict, decision_name: Op
                     f"{fname} takes {', '.join(sorted(_ALLOWED[fname])) or 'no keyword arguments'}")
     if fname == "repeat":
         return _repeat(m, t, pos, kw)
+    if fname == "float" and len(pos) == 1 and not kw and pos[0] in ("inf", "-inf", "nan"):
+        return float(pos[0])  # the non-finite constants, as printed by the printer
     name = kw.pop("name", None)
     if name is not None and not (isinstance(name, str) and name):
         raise m.err(t, f"{fname}: name must be a non-empty string")
@@ -182,7 +184,9 @@ def _remember(m: Any, t: Any, ph: Placeholder) -> Placeholder:
         raise m.err(t, f"duplicate decision name {ph.name!r} (first declared at {hit[1]})",
                     "decisions sharing a name are one decision and must be identical; rename one")
     if hit is None:
-        line = getattr(getattr(t, "meta", None), "line", "?")
+        from symnas.dsl.parser import position
+
+        line = position(t)[0] or "?"
         m.named[ph.name] = (ph, f"{m.src.filename}:{line}")
     return ph
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import lark
 
-from symnas.dsl.errors import DSLError, Source
+from symnas.dsl.errors import Source
 
-__all__ = ["parse", "parse_expr", "grammar_text", "KEYWORDS"]
+__all__ = ["parse", "parse_expr", "grammar_text", "KEYWORDS", "position"]
 
 KEYWORDS = frozenset("space import as let build require forbid meta if else for in not and or True False None".split())
 _MAX_TEXT = 5_000_000
@@ -29,7 +29,7 @@ def grammar_text() -> str:
 
 @functools.lru_cache(maxsize=1)
 def _parser() -> lark.Lark:
-    return lark.Lark(grammar_text(), parser="lalr", start=["start", "expr_only"], propagate_positions=True,
+    return lark.Lark(grammar_text(), parser="lalr", start=["start", "expr_only"], propagate_positions=False,
                      maybe_placeholders=True, cache=False)
 
 
@@ -83,3 +83,16 @@ def parse(src: Source) -> lark.Tree:
 def parse_expr(text: str) -> lark.Tree:
     """The syntax tree of one expression (constraints, derived values); cached by text."""
     return _run(Source(text, "<expr>"), "expr_only").children[0]
+
+
+def position(node: Any) -> tuple[Any, Any]:
+    """``(line, column)`` of the first token under ``node`` (positions are not stored on trees: it halves the
+    parse time), or ``(None, None)``."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, lark.Token):
+            return n.line, n.column
+        if isinstance(n, lark.Tree):
+            stack.extend(c for c in reversed(n.children) if c is not None)
+    return None, None

@@ -221,8 +221,9 @@ def dumps(space: Space) -> str:
     meta = {k: v for k, v in space.meta.items() if k != "constraints"}
     cons = space.meta.get("constraints") or []
     printable, kept = [], []
+    names = {d.name for d in space.decisions if is_ident(d.name)}
     for c in cons:
-        if _printable_constraint(c):
+        if _printable_constraint(c, names):
             printable.append(c)
         else:
             kept.append(c)
@@ -257,15 +258,32 @@ def dumps(space: Space) -> str:
     return "\n".join(out) + "\n"
 
 
-def _printable_constraint(c: Any) -> bool:
-    if not isinstance(c, dict) or set(c) != {"kind", "expr"} or c["kind"] not in ("require", "forbid"):
+def _printable_constraint(c: Any, names: set) -> bool:
+    """True if a constraint can be written as a require/forbid line that loads back (DSL syntax, known names)."""
+    if not isinstance(c, dict) or set(c) != {"kind", "expr"} or c["kind"] not in ("require", "forbid") or \
+            not isinstance(c["expr"], str):
         return False
     try:
         from symnas.dsl.parser import parse_expr
 
-        parse_expr(c["expr"])
-        return True
+        tree = parse_expr(c["expr"])
     except SymnasError:
         return False
+    loop_vars = {str(t.children[1]) for t in tree.iter_subtrees() if t.data == "listcomp"}
+    called = {id(t.children[0]) for t in tree.iter_subtrees() if t.data == "call"}
+    for t in tree.iter_subtrees():
+        if t.data == "name" and id(t) not in called:
+            n = str(t.children[0])
+            if n not in names and n not in loop_vars:
+                return False
+        if t.data == "call":
+            fn = t.children[0]
+            if fn.data != "name":
+                return False
+            from symnas.dsl.runtime import BUILTINS
+
+            if str(fn.children[0]) not in BUILTINS and str(fn.children[0]) != "value":
+                return False
+    return True
 
 

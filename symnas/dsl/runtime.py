@@ -107,6 +107,8 @@ def compare(op: str, a: Any, b: Any) -> bool:
                 raise EvalError(f"type mismatch: {op!r} needs a list, tuple, dict or string on the right")
             r = a in b
             return r if op == "in" else not r
+        if a is None or b is None:  # an inactive decision: ordering comparisons are false
+            return False
         if op == "<":
             return a < b
         if op == ">":
@@ -323,6 +325,8 @@ def number(text: str) -> Any:
 
 def string(text: str) -> str:
     """The value of a STRING token (Python escapes; never evaluates code)."""
+    if "\\" not in text and len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        return text[1:-1]  # no escapes: the fast path
     import ast
 
     try:

@@ -17,7 +17,8 @@ from symnas.dsl.runtime import DERIVE_PATH
 from symnas.space.placeholders import Placeholder
 from symnas.space.spec import Spec
 
-__all__ = ["literal", "is_ident", "is_sym", "CONSTRUCTORS", "RESERVED_CALLS"]
+__all__ = ["literal", "is_ident", "is_sym", "CONSTRUCTORS", "RESERVED_CALLS", "has_symbolic", "scalar_sym",
+           "collect_named"]
 
 CONSTRUCTORS = ("choice", "ordinal", "bool", "int", "float", "subset", "permutation")
 RESERVED_CALLS = frozenset(CONSTRUCTORS + ("repeat", "value"))
@@ -56,3 +57,36 @@ def literal(v: Any) -> str:
     if isinstance(v, Placeholder):
         raise TypeError("placeholder")
     raise TypeError(f"no literal for {type(v).__name__}")
+
+
+def scalar_sym(v: Any) -> bool:
+    return isinstance(v, Placeholder) or is_sym(v)
+
+
+def has_symbolic(v: Any, deep: bool) -> bool:
+    if isinstance(v, Placeholder) or is_sym(v):
+        return True
+    if deep and isinstance(v, (list, tuple)):
+        return any(has_symbolic(x, True) for x in v)
+    if deep and isinstance(v, dict):
+        return any(has_symbolic(x, True) for x in v.values())
+    if deep and isinstance(v, Spec):
+        return any(has_symbolic(x, True) for x in list(v.args) + list(v.kwargs.values()))
+    return False
+
+
+def collect_named(tree: Any, named: dict, where: str) -> None:
+    if isinstance(tree, Placeholder):
+        if tree.name is not None:
+            named.setdefault(tree.name, (tree, where))
+        for c in getattr(tree, "candidates", ()) or getattr(tree, "items", ()):
+            collect_named(c, named, where)
+    elif isinstance(tree, Spec):
+        for x in list(tree.args) + list(tree.kwargs.values()):
+            collect_named(x, named, where)
+    elif isinstance(tree, (list, tuple)):
+        for x in tree:
+            collect_named(x, named, where)
+    elif isinstance(tree, dict):
+        for x in tree.values():
+            collect_named(x, named, where)

@@ -32,6 +32,17 @@ def ray_available() -> bool:
     return True
 
 
+def _warm_worker() -> int:
+    """Imports what evaluations need, so the first timed task does not pay for it."""
+    import os
+
+    import torch  # noqa: F401
+
+    import symnas  # noqa: F401
+
+    return os.getpid()
+
+
 def _call_on_ray_worker(fn: Callable[..., Any], args: tuple, kwargs: dict, num_gpus: float) -> Any:
     from symnas.runtime.worker import set_device
 
@@ -64,6 +75,9 @@ class RayExecutor:
         self._remote = ray.remote(_call_on_ray_worker).options(max_retries=max_retries, num_cpus=num_cpus,
                                                                num_gpus=num_gpus, retry_exceptions=False)
         self._num_gpus = num_gpus
+        # Workers import torch on first use (seconds): warm them before any timed task starts.
+        warm = ray.remote(_warm_worker).options(num_cpus=num_cpus, num_gpus=num_gpus)
+        ray.get([warm.remote() for _ in range(max(1, max_workers))], timeout=600)
         self._lock = threading.Lock()
         self._refs: dict[Any, tuple[Future, Optional[float]]] = {}
         self._closing = False

@@ -16,7 +16,8 @@ Example::
 """
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -25,7 +26,7 @@ from torch.nn import functional as F
 from symnas.errors import SymnasError
 from symnas.genome.table import Decision, DecisionTable
 
-__all__ = ["SupernetError", "ArchState", "LayerChoice", "ValueChoice", "MODES"]
+__all__ = ["MODES", "ArchState", "LayerChoice", "SupernetError", "ValueChoice"]
 
 MODES = ("fixed", "sampled", "weighted")
 
@@ -43,6 +44,11 @@ class ArchState:
       modes: ``{slot: mode}`` for the categorical slots.
       alpha: ``{slot: Parameter}`` architecture logits (set by the supernet).
       masks: ``{slot: set of disabled candidate indices}`` (weighted mode; used by perturbation-based selection).
+
+    Example::
+
+        st = ArchState(space.table)
+        st.modes[0] = "weighted"
     """
 
     def __init__(self, table: DecisionTable) -> None:
@@ -155,7 +161,7 @@ _MISSING = object()
 def _same(a: Any, b: Any) -> bool:
     try:
         return bool(a == b)
-    except Exception:
+    except (TypeError, ValueError, RuntimeError):  # e.g. tensors compared elementwise
         return a is b
 
 
@@ -188,7 +194,7 @@ class ValueChoice:
     def value(self) -> Any:
         return self.values[self.index()]
 
-    def weights(self) -> Optional[torch.Tensor]:
+    def weights(self) -> torch.Tensor | None:
         """Mixture weights in weighted mode, ``None`` otherwise."""
         return self.state.weights(self.slot) if self.mode() == "weighted" else None
 

@@ -20,27 +20,43 @@ from __future__ import annotations
 
 import itertools
 import random as _random
-from typing import Any, Callable, Iterable, Optional, Sequence, Union
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import torch
 from torch import nn
 
-from symnas.candidate.build import _FLATTEN, _flatten, build as _plain_build
+from symnas.candidate.build import _FLATTEN, _flatten
+from symnas.candidate.build import build as _plain_build
 from symnas.errors import SymnasError
 from symnas.genome.table import Genome
-from symnas.genome.template import ChoiceNode, Const, DictNode, ListNode, Node, SpecNode, SubsetNode
+from symnas.genome.template import (
+    ChoiceNode,
+    Const,
+    DictNode,
+    ListNode,
+    Node,
+    SpecNode,
+    SubsetNode,
+)
 from symnas.space.space import Space
 from symnas.space.spec import Spec, resolve, target_path
-from symnas.supernet.choices import MODES, ArchState, LayerChoice, SupernetError, ValueChoice
+from symnas.supernet.choices import (
+    MODES,
+    ArchState,
+    LayerChoice,
+    SupernetError,
+    ValueChoice,
+)
 from symnas.supernet.export import export_state
 
-__all__ = ["Supernet", "SpecChoice", "register_supernet", "supernet_hook", "MAX_COMBOS"]
+__all__ = ["MAX_COMBOS", "SpecChoice", "Supernet", "register_supernet", "supernet_hook"]
 
 MAX_COMBOS = 64
 _HOOKS: dict[str, Callable[..., nn.Module]] = {}
 
 
-def register_supernet(target: Union[str, Any], hook: Callable[..., nn.Module]) -> None:
+def register_supernet(target: str | Any, hook: Callable[..., nn.Module]) -> None:
     """Registers ``hook`` as the supernet counterpart of builder ``target`` (a class, function or import path).
 
     The hook is called with the builder's arguments where every ``oneof`` over plain values is a
@@ -55,7 +71,7 @@ def register_supernet(target: Union[str, Any], hook: Callable[..., nn.Module]) -
     _HOOKS[target_path(target)] = hook
 
 
-def supernet_hook(target: Union[str, Any]) -> Optional[Callable[..., nn.Module]]:
+def supernet_hook(target: str | Any) -> Callable[..., nn.Module] | None:
     """The hook registered for ``target``, or ``None``."""
     return _HOOKS.get(target_path(target))
 
@@ -223,7 +239,7 @@ class Supernet(nn.Module):
         child = net.extract(net.genome)       # standalone, weights copied
     """
 
-    def __init__(self, space: Space, mode: str = "fixed", seed: Optional[int] = None) -> None:
+    def __init__(self, space: Space, mode: str = "fixed", seed: int | None = None) -> None:
         super().__init__()
         if not isinstance(space, Space):
             space = Space(space)
@@ -250,12 +266,12 @@ class Supernet(nn.Module):
     def genome(self) -> Genome:
         return tuple(self.state.genome)
 
-    def set_genome(self, genome: Sequence[Any]) -> "Supernet":
+    def set_genome(self, genome: Sequence[Any]) -> Supernet:
         """Sets the current path (validated against the space)."""
         self.state.genome = list(self.space.table.validate(tuple(genome)))
         return self
 
-    def _slots(self, decisions: Optional[Iterable[Union[str, int]]]) -> list[int]:
+    def _slots(self, decisions: Iterable[str | int] | None) -> list[int]:
         if decisions is None:
             return list(self.state.slot_decision)
         out = []
@@ -266,14 +282,16 @@ class Supernet(nn.Module):
             out.extend(range(d.offset, d.offset + d.width))
         return out
 
-    def set_mode(self, mode: str, decisions: Optional[Iterable[Union[str, int]]] = None, *, gumbel: bool = False,
-                 tau: float = 1.0) -> "Supernet":
-        """Sets the mode of the given decisions (names, paths or indices; all by default)."""
+    def set_mode(self, mode: str, decisions: Iterable[str | int] | None = None, *, gumbel: bool = False,
+                 tau: float = 1.0) -> Supernet:
+        """Sets the mode of the given decisions (names, paths or indices; all by default); ``gumbel`` and ``tau``
+        apply to weighted mode (shared by all weighted decisions)."""
         if mode not in MODES:
             raise SupernetError(f"unknown supernet mode {mode!r}; expected one of {', '.join(MODES)}")
         for s in self._slots(decisions):
             self.state.modes[s] = mode
-        self.state.gumbel, self.state.tau = gumbel, tau
+        if mode == "weighted":
+            self.state.gumbel, self.state.tau = gumbel, tau
         return self
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -314,7 +332,7 @@ class Supernet(nn.Module):
             for i in range(d.width):
                 a = self.alpha[f"g{d.offset + i}"].detach().float().clone()
                 for j, lab in enumerate(d.labels):
-                    if lab in exclude and len(exclude) < d.n:
+                    if _excluded(self.space, d.index, j, lab, exclude) and len(exclude) < d.n:
                         a[j] = float("-inf")
                 if d.kind == "subset" and d.distinct:
                     for j in taken:
@@ -338,7 +356,7 @@ class Supernet(nn.Module):
         finally:
             self.state.genome = saved
 
-    def extract(self, genome: Sequence[Any], inherit: bool = True, seed: Optional[int] = None) -> nn.Module:
+    def extract(self, genome: Sequence[Any], inherit: bool = True, seed: int | None = None) -> nn.Module:
         """Builds the standalone child of ``genome`` (``space.build``); with ``inherit`` its weights are copied
         from the supernet, otherwise freshly initialised (seeded)."""
         genome = self.space.table.validate(tuple(genome))
@@ -356,9 +374,18 @@ class Supernet(nn.Module):
         return child
 
 
+def _excluded(space: Space, index: int, option: int, label: str, exclude: Sequence[Any]) -> bool:
+    if label in exclude:
+        return True
+    try:
+        return space.choice_value(index, option) in exclude
+    except (TypeError, ValueError, RuntimeError, AttributeError):
+        return False
+
+
 class _Null:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, *a: Any) -> None:
+    def __exit__(self, *a: object) -> None:
         return None

@@ -7,8 +7,8 @@ Example::
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import torch
 
@@ -55,6 +55,10 @@ def digits_data(seed: int = 0, channels: int = 1, size: int = 8, flat: bool = Fa
 
     ``channels`` repeats the grey channel (3 for NAS-Bench-201's stem); ``size`` resizes (bilinear); ``flat``
     returns 64-feature vectors instead of images.
+
+    Example::
+
+        data = digits_data(seed=0, channels=3)    # for NAS-Bench-201's 3-channel stem
     """
     from sklearn.datasets import load_digits
 

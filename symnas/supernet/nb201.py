@@ -14,18 +14,19 @@ Example::
 """
 from __future__ import annotations
 
-from typing import Any, Sequence, Union
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn
 
-from symnas.models.nasbench201 import ResNetBasicBlock, make_op
 from symnas.evaluator.nasbench201 import EDGES
+from symnas.models.nasbench201 import ResNetBasicBlock, make_op
 from symnas.supernet.choices import SupernetError, ValueChoice
 
 __all__ = ["NB201SuperCell", "NB201SuperNetwork", "nb201_supernet"]
 
-Edge = Union[str, ValueChoice]
+Edge = str | ValueChoice
 
 
 class NB201SuperCell(nn.Module):
@@ -91,7 +92,12 @@ class NB201SuperNetwork(nn.Module):
 
 
 def nb201_supernet(cell: Any, C: int = 16, N: int = 5, num_classes: int = 10) -> nn.Module:
-    """Supernet hook of ``NB201Network``: ``cell`` holds op names and/or ValueChoices."""
+    """Supernet hook of ``NB201Network``: ``cell`` holds op names and/or ValueChoices.
+
+    Example::
+
+        register_supernet("symnas.models.nasbench201.NB201Network", nb201_supernet)   # done on import
+    """
     if isinstance(cell, str):
         raise SupernetError("NB201Network.cell: pass a list of 6 ops (choices), not a cell string, to a supernet")
     return NB201SuperNetwork(list(cell), C=C, N=N, num_classes=num_classes)

@@ -18,8 +18,9 @@ Example::
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Optional, Sequence
+from typing import Any
 
 import torch
 from torch.nn import functional as F
@@ -29,9 +30,15 @@ from symnas.space.space import Space
 from symnas.supernet.choices import SupernetError
 from symnas.supernet.compile import Supernet
 from symnas.supernet.data import Data
-from symnas.supernet.train import autocast, evaluate, recalibrate_bn, resolve_device, train_steps
+from symnas.supernet.train import (
+    autocast,
+    evaluate,
+    recalibrate_bn,
+    resolve_device,
+    train_steps,
+)
 
-__all__ = ["SearchResult", "enas_search", "darts_search", "default_controller", "child_accuracy"]
+__all__ = ["SearchResult", "child_accuracy", "darts_search", "default_controller", "enas_search"]
 
 
 @dataclass
@@ -46,13 +53,18 @@ class SearchResult:
     def description(self) -> Any:
         return self.supernet.space.decode(self.genome)
 
-    def export(self, inherit: bool = True, seed: Optional[int] = None) -> torch.nn.Module:
+    def export(self, inherit: bool = True, seed: int | None = None) -> torch.nn.Module:
         """The standalone child (weights copied from the supernet with ``inherit``, else fresh)."""
         return self.supernet.extract(self.genome, inherit=inherit, seed=seed)
 
 
-def default_controller(seed: Optional[int] = None) -> Any:
-    """REINFORCE over independent logits (lr 0.1, EMA baseline 0.9); random search if it is unavailable."""
+def default_controller(seed: int | None = None) -> Any:
+    """REINFORCE over independent logits (lr 0.1, EMA baseline 0.9); random search if it is unavailable.
+
+    Example::
+
+        ctl = default_controller(seed=0).setup(space.table)
+    """
     try:
         from symnas.algorithms.reinforce import Reinforce
     except ImportError:  # pragma: no cover - depends on the algorithms package
@@ -64,7 +76,12 @@ def default_controller(seed: Optional[int] = None) -> Any:
 
 def child_accuracy(net: Supernet, genome: Sequence[Any], data: Data, split: str = "val", bn_batches: int = 4,
                    seed: int = 0) -> float:
-    """Accuracy of child ``genome`` inside the supernet (fixed path, BatchNorm statistics recalibrated)."""
+    """Accuracy of child ``genome`` inside the supernet (fixed path, BatchNorm statistics recalibrated).
+
+    Example::
+
+        acc = child_accuracy(supernet, space.sample(seed=0), data)
+    """
     modes = dict(net.state.modes)
     net.set_mode("fixed").set_genome(genome)
     dev = next(net.parameters()).device
@@ -83,6 +100,11 @@ def enas_search(space: Space, data: Data, *, controller: Any = None, steps: int 
     """ENAS-style search: shared weights on sampled paths, controller on validation batches, best of ``k``.
 
     ``warmup``: fraction of steps trained on uniformly sampled paths before the controller learns (TuNAS).
+
+    Example::
+
+        res = enas_search(space, digits_data(), steps=600, k=20)
+        model = res.export(inherit=True)
     """
     dev = resolve_device(device)
     net = Supernet(space, mode="fixed", seed=seed).to(dev)
@@ -98,15 +120,14 @@ def enas_search(space: Space, data: Data, *, controller: Any = None, steps: int 
         net.set_genome(g)
         if i >= n_warm and (i - n_warm) % ctrl_every == 0:
             net.eval()
-            with torch.no_grad():
-                for _ in range(ctrl_samples):
-                    cg = ctl.propose()
-                    net.set_genome(cg)
-                    xv, yv = next(val)
-                    with autocast(dev, amp):
-                        r = float((net(xv).argmax(-1) == yv).float().mean())
-                    ctl.feedback(cg, (r,))
-                    rewards.append(r)
+            for _ in range(ctrl_samples):
+                cg = ctl.propose()
+                net.set_genome(cg)
+                xv, yv = next(val)
+                with torch.no_grad(), autocast(dev, amp):
+                    r = float((net(xv).argmax(-1) == yv).float().mean())
+                ctl.feedback(cg, (r,))  # outside no_grad: policy-gradient controllers use autograd
+                rewards.append(r)
             net.set_genome(g)
             net.train()
 
@@ -128,10 +149,14 @@ def enas_search(space: Space, data: Data, *, controller: Any = None, steps: int 
 
 def perturbation_select(net: Supernet, data: Data, n_val: int = 512, exclude: Sequence[str] = ()) -> Genome:
     """DARTS-PT selection: for each choice (in table order) keep the candidate whose masking lowers supernet
-    validation accuracy most; earlier choices are discretised (others masked) before later ones are scored."""
+    validation accuracy most; earlier choices are discretised (others masked) before later ones are scored.
+
+    Example::
+
+        genome = perturbation_select(supernet, data)    # supernet trained in weighted mode
+    """
     x, y = data.split("val")
     x, y = x[:n_val], y[:n_val]
-    dev = next(net.parameters()).device
     g = list(net.derive(exclude))
     st = net.state
     saved = {s: set(m) for s, m in st.masks.items()}
@@ -140,7 +165,8 @@ def perturbation_select(net: Supernet, data: Data, n_val: int = 512, exclude: Se
             if d.kind != "choice" or st.mode(d.offset) != "weighted":
                 continue
             s = d.offset
-            cands = [j for j in range(d.n) if d.labels[j] not in exclude] or list(range(d.n))
+            cands = [j for j in range(d.n) if net.space.choice_value(d.index, j) not in exclude
+                     and d.labels[j] not in exclude] or list(range(d.n))
             scores = {}
             for j in cands:
                 st.masks[s] = set(saved.get(s, set())) | {j}
@@ -172,7 +198,13 @@ def darts_search(space: Space, data: Data, *, steps: int = 300, batch_size: int 
                  a_lr: float = 3e-4, a_wd: float = 1e-3, guard: str = "pt", gumbel: bool = False, tau: float = 1.0,
                  exclude: Sequence[str] = (), device: Any = "auto", amp: bool = False,
                  seed: int = 0) -> SearchResult:
-    """DARTS-style first-order search; ``guard`` is ``'pt'`` (perturbation-based selection) or ``'none'``."""
+    """DARTS-style first-order search; ``guard`` is ``'pt'`` (perturbation-based selection) or ``'none'``.
+
+    Example::
+
+        res = darts_search(nasbench201_space(C=8, N=1), digits_data(channels=3), steps=300, a_lr=3e-3)
+        res.genome, res.info["argmax_genome"]
+    """
     if guard not in ("pt", "none"):
         raise SupernetError(f"darts_search: unknown guard {guard!r} (expected 'pt' or 'none')")
     dev = resolve_device(device)

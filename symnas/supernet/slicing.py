@@ -18,7 +18,7 @@ Example::
 """
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Any
 
 import torch
 from torch import nn
@@ -28,7 +28,7 @@ from symnas.supernet.choices import SupernetError, ValueChoice
 
 __all__ = ["SuperConv2d", "SuperLinear", "conv2d_hook", "linear_hook"]
 
-Dim = Union[int, ValueChoice]
+Dim = int | ValueChoice
 
 
 def _max(v: Dim) -> int:

@@ -1,0 +1,179 @@
+"""Every search algorithm on a space with floats, ints, conditionals, subsets and a permutation: valid proposals,
+reproducibility, failure-heavy runs, JSON state, and resumption through a Study + MemoryStore."""
+from __future__ import annotations
+
+import json
+import math
+import random
+
+import pytest
+
+import symnas as sn
+from symnas import algorithms as A
+from symnas.errors import SymnasError
+
+
+def mixed_space() -> sn.Space:
+    return sn.Space({
+        "arch": {
+            "op": sn.oneof(["id", {"k": sn.intv(1, 7, name="k"), "w": sn.floatv(0.1, 1.0, name="w")}], name="op"),
+            "ss": sn.manyof(2, ["x", "y", "z", "t"], name="ss"),
+            "p": sn.permutation(["a", "b", "c"], name="p"),
+        },
+        "train": {
+            "lr": sn.floatv(1e-4, 1e-1, scale="log", name="lr"),
+            "bs": sn.intv(16, 256, log=True, name="bs"),
+            "ord": sn.oneof([1, 2, 4, 8], ordered=True, name="ord"),
+        },
+    })
+
+
+def objective(genome: tuple) -> float:
+    """A deterministic score of the genome (larger is better)."""
+    op, k, w, s0, s1, p0, p1, p2, lr, bs, ord_ = genome
+    v = ord_ + (2.0 - abs(k - 5) * 0.3 - abs(w - 0.7) if op == 1 else 0.0)
+    v += (s0 == 2) + (s1 == 2) - abs(math.log10(lr) + 2.5) + (p0 == 2) - abs(math.log2(bs) - 6) * 0.1
+    return float(v)
+
+
+ALGOS = {
+    "evolution": lambda s: A.RegularizedEvolution(population_size=8, tournament_size=3, seed=s),
+    "evolution-crossover": lambda s: A.RegularizedEvolution(8, 3, crossover=True, seed=s),
+    "reinforce": lambda s: A.Reinforce(lr=0.2, seed=s),
+    "ppo": lambda s: A.PPO(lr=0.2, batch_size=4, epochs=2, seed=s),
+    "tpe": lambda s: A.TPE(n_startup=5, seed=s),
+    "optuna-tpe": lambda s: A.get("optuna-tpe", seed=s),
+    "nsga2": lambda s: A.NSGA2(population_size=6, seed=s),
+    "grid": lambda s: A.GridSearch(resolution=2, shuffle=True, seed=s),
+    "scalarized": lambda s: A.Scalarized(A.RegularizedEvolution(6, 2, seed=s), weights=[1.0]),
+}
+
+
+def fn(trial) -> float:
+    return objective(trial.genome)
+
+
+@pytest.mark.parametrize("name", sorted(ALGOS))
+def test_proposals_are_valid_and_reproducible(name):
+    space = mixed_space()
+    runs = []
+    for _ in range(2):
+        st = sn.Study(space, ALGOS[name](3))
+        st.optimize(fn, n_trials=40)
+        for r in st.records:
+            assert space.table.validate(r.genome) == tuple(r.genome), r.genome
+        runs.append([r.genome for r in st.records])
+    assert runs[0] == runs[1]
+    assert len(set(runs[0])) > 10
+
+
+@pytest.mark.parametrize("name", sorted(ALGOS))
+def test_thirty_percent_failures_complete_sensibly(name):
+    space = mixed_space()
+    rng = random.Random(5)
+
+    def flaky(trial):
+        if rng.random() < 0.3:
+            raise RuntimeError("diverged")
+        return objective(trial.genome)
+
+    st = sn.Study(space, ALGOS[name](1))
+    st.optimize(flaky, n_trials=60)
+    s = st.summary()
+    assert s["evaluations"] == 60 and 8 <= s["failed"] <= 30
+    assert st.best_trial.state == "complete"
+    assert st.best_value == max(objective(r.genome) for r in st.records if r.state == "complete")
+
+
+@pytest.mark.parametrize("name", sorted(ALGOS))
+def test_resume_gives_same_next_proposals(name):
+    space = mixed_space()
+    n, more = 23, 6
+    full = sn.Study(space, ALGOS[name](7))
+    full.optimize(fn, n_trials=n)
+    expected = [full.ask() for _ in range(more)]
+
+    store = sn.MemoryStore()
+    first = sn.Study(space, ALGOS[name](7), store=store, name="s")
+    first.optimize(fn, n_trials=n)
+    again = sn.Study(space, ALGOS[name](7), store=store, name="s")
+    got = [again.ask() for _ in range(more)]
+    assert [t.genome for t in got] == [t.genome for t in expected]
+
+
+@pytest.mark.parametrize("name", [n for n in sorted(ALGOS) if n != "optuna-tpe"])
+def test_state_is_json_and_restores(name):
+    space = mixed_space()
+    a = ALGOS[name](11).setup(space.table)
+    for _ in range(17):
+        g = a.propose()
+        a.feedback(g, (objective(g),))
+    state = json.loads(json.dumps(a.state_dict()))
+    b = ALGOS[name](999).setup(space.table)
+    b.load_state_dict(state)
+    for _ in range(5):
+        ga, gb = a.propose(), b.propose()
+        assert ga == gb
+        a.feedback(ga, (objective(ga),))
+        b.feedback(gb, (objective(gb),))
+
+
+def test_cached_feedback_is_accepted():
+    space = mixed_space()
+    for name in ("evolution", "reinforce", "tpe", "nsga2"):
+        a = ALGOS[name](0).setup(space.table)
+        g = a.propose()
+        a.feedback(g, (1.0,))
+        a.feedback(g, (1.0,), cached=True)
+        a.feedback(a.propose(), None)
+        assert space.table.validate(a.propose())
+
+
+def test_evolution_beats_random_on_average():
+    space = mixed_space()
+    evo, rnd = [], []
+    for s in range(6):
+        evo.append(sn.Study(space, A.RegularizedEvolution(10, 3, seed=s)).optimize(fn, 120).best_value)
+        rnd.append(sn.Study(space, A.RandomSearch(seed=s)).optimize(fn, 120).best_value)
+    assert sum(evo) > sum(rnd)
+
+
+def test_reinforce_concentrates_on_the_best_choice():
+    space = sn.Space({"x": sn.oneof(list(range(5)), name="x")})
+    a = A.Reinforce(lr=0.3, seed=0, avoid_seen=False).setup(space.table)
+    for _ in range(150):
+        g = a.propose()
+        a.feedback(g, (float(g[0]),))
+    assert a.probabilities()[0][4] > 0.6
+
+
+def test_ppo_propose_batch_and_errors():
+    space = mixed_space()
+    a = A.PPO(batch_size=4, seed=0).setup(space.table)
+    batch = a.propose_batch(4)
+    assert len(batch) == 4 and all(space.table.validate(g) == g for g in batch)
+    with pytest.raises(SymnasError, match="lr"):
+        A.Reinforce(lr=0)
+    with pytest.raises(SymnasError, match="clip"):
+        A.PPO(clip=0)
+
+
+def test_registry():
+    assert {"random", "evolution", "ppo", "reinforce", "tpe", "optuna-tpe", "nsga2", "grid"} <= set(A.names())
+    assert isinstance(A.get("evolution", seed=0), A.RegularizedEvolution)
+    with pytest.raises(SymnasError, match="unknown algorithm"):
+        A.get("annealing")
+    with pytest.raises(SymnasError, match="bad arguments"):
+        A.get("ppo", nonsense=1)
+
+
+def test_single_objective_algorithms_refuse_two_objectives():
+    with pytest.raises(SymnasError, match="at most 1"):
+        sn.Study(mixed_space(), A.RegularizedEvolution(seed=0), objectives={"a": "max", "b": "min"})
+
+
+def test_optuna_missing_gives_clear_error(monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "optuna", None)
+    with pytest.raises(A.OptunaMissing, match="optuna"):
+        A.OptunaSearch("tpe").setup(mixed_space().table)
