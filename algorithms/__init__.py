@@ -18,7 +18,6 @@ from symnas.algorithms.grid import GridSearch
 from symnas.algorithms.multiobjective import NSGA2, ParetoArchive, Scalarized
 from symnas.algorithms.optuna_search import OptunaMissing, OptunaSearch
 from symnas.algorithms.random import RandomSearch
-from symnas.algorithms.reinforce import PPO, Reinforce
 from symnas.algorithms.tpe import TPE
 from symnas.errors import SymnasError
 
@@ -29,8 +28,8 @@ REGISTRY: dict[str, Callable[..., Algorithm]] = {
     "random": RandomSearch,
     "evolution": RegularizedEvolution,
     "regularized-evolution": RegularizedEvolution,
-    "ppo": PPO,
-    "reinforce": Reinforce,
+    "ppo": lambda **kw: _controller("PPO")(**kw),
+    "reinforce": lambda **kw: _controller("Reinforce")(**kw),
     "tpe": TPE,
     "optuna-tpe": lambda **kw: OptunaSearch("tpe", **kw),
     "optuna-random": lambda **kw: OptunaSearch("random", **kw),
@@ -38,6 +37,18 @@ REGISTRY: dict[str, Callable[..., Algorithm]] = {
     "nsga2": NSGA2,
     "grid": GridSearch,
 }
+
+
+def _controller(name: str) -> Any:
+    from symnas.algorithms import reinforce  # torch is imported here, not when symnas is imported
+
+    return getattr(reinforce, name)
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("PPO", "Reinforce"):
+        return _controller(name)
+    raise AttributeError(f"module 'symnas.algorithms' has no attribute {name!r}")
 
 
 def names() -> list[str]:

@@ -234,3 +234,23 @@ def crowding(points: Sequence[Sequence[float]], front: Sequence[int]) -> dict[in
 def pareto_indices(points: Sequence[Sequence[float]]) -> list[int]:
     """Indices of the non-dominated points (larger is better)."""
     return nondominated_sort(points)[0] if points else []
+
+
+def _draw(p: Sequence[float], rng: random.Random) -> int:
+    u = rng.random() * sum(p)
+    acc = 0.0
+    for i, w in enumerate(p):
+        acc += w
+        if u < acc:
+            return i
+    return len(p) - 1
+
+
+def _draw_without(p: Sequence[float], k: int, rng: random.Random) -> list[int]:
+    free = list(range(len(p)))
+    out = []
+    for _ in range(k):
+        i = free[_draw([p[j] for j in free], rng)]
+        free.remove(i)
+        out.append(i)
+    return out

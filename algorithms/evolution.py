@@ -46,7 +46,7 @@ class RegularizedEvolution(Algorithm):
         algo = RegularizedEvolution(population_size=10, tournament_size=3, seed=0)
     """
 
-    snapshot_every = 50  # the snapshot holds the seen set; replay covers the tells in between
+    snapshot_every = 1000  # the snapshot holds the seen set (O(history)); replay covers the events in between
 
     def __init__(self, population_size: int = 10, tournament_size: int = 3, crossover: float | bool = False, *,
                  mutation_sigma: float = 0.15, avoid_seen: bool = True, max_retries: int = 20,

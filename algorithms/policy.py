@@ -26,7 +26,7 @@ from typing import Any, Sequence
 
 import torch
 
-from symnas.algorithms._common import _from_unit, _to_unit, grid_values, snap
+from symnas.algorithms._common import _draw, _draw_without, _from_unit, _to_unit, grid_values, snap
 from symnas.genome.table import Decision, DecisionTable, Genome
 
 __all__ = ["LogitPolicy"]
@@ -156,23 +156,3 @@ class LogitPolicy:
             for p, s in zip(self.params, state):
                 p.copy_(torch.tensor(s, dtype=torch.float64))
         self.invalidate()
-
-
-def _draw(p: Sequence[float], rng: random.Random) -> int:
-    u = rng.random() * sum(p)
-    acc = 0.0
-    for i, w in enumerate(p):
-        acc += w
-        if u < acc:
-            return i
-    return len(p) - 1
-
-
-def _draw_without(p: Sequence[float], k: int, rng: random.Random) -> list[int]:
-    free = list(range(len(p)))
-    out = []
-    for _ in range(k):
-        i = free[_draw([p[j] for j in free], rng)]
-        free.remove(i)
-        out.append(i)
-    return out

@@ -18,9 +18,9 @@ from typing import Any, Optional
 
 import numpy as np
 
-from symnas.algorithms._common import _from_unit, _to_unit, rng_state, set_rng_state, snap
+from symnas.algorithms._common import _draw, _draw_without, _from_unit, _to_unit, rng_state, set_rng_state, snap
 from symnas.algorithms.base import Algorithm, Values
-from symnas.algorithms.policy import _draw, _draw_without
+
 from symnas.errors import SymnasError
 from symnas.genome.table import Decision, Genome
 

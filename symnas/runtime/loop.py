@@ -13,7 +13,6 @@ returns a value, a tuple or a dict; on the process and Ray backends it must be a
 from __future__ import annotations
 
 import sys
-import time
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any, Callable, Optional, Sequence
 

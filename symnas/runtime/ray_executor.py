@@ -13,6 +13,7 @@ Example::
 """
 from __future__ import annotations
 
+import re
 import threading
 import time
 from concurrent.futures import Future
@@ -128,9 +129,11 @@ class RayExecutor:
         except ray.exceptions.RayTaskError as exc:
             cause = getattr(exc, "cause", None)
             name = type(cause).__name__ if cause is not None else "RayTaskError"
-            fut.set_exception(EvaluationError(f"{name}: {cause if cause is not None else exc}", str(exc)))
+            remote = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))  # Ray colours its text
+            text = f"Traceback (from the Ray worker):\n{remote}"
+            fut.set_exception(EvaluationError(f"{name}: {cause if cause is not None else exc}", text))
         except (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError) as exc:
-            fut.set_exception(WorkerCrashed(f"the Ray worker died; retries exhausted: {exc}"))
+            fut.set_exception(WorkerCrashed(f"the Ray worker process died; retries exhausted: {exc}"))
         except Exception as exc:  # noqa: BLE001
             fut.set_exception(WorkerCrashed(f"{type(exc).__name__}: {exc}"))
 
