@@ -12,6 +12,7 @@ or ``study.optimize(evaluate, n_trials=100)`` where ``evaluate(trial)`` returns 
 """
 from __future__ import annotations
 
+import random
 import time
 import traceback
 from typing import Any, Callable, Optional, Sequence, Union
@@ -39,6 +40,10 @@ class Study:
       name: the study's name in the store.
       dedup: a :class:`symnas.hash.Dedup` (candidates already evaluated are served from its cache).
       pruner: an early-stopping policy with ``should_prune(study, trial) -> bool``.
+
+    In a space with constraints (``space.meta['constraints']``), a proposal that violates them is replaced by a
+    feasible random candidate (counted in ``stats['repaired']``); the algorithm is told the result of the candidate
+    actually evaluated.
     """
 
     def __init__(self, space: Union[Space, Any], algorithm: Any = None, *, objectives: ObjectiveSpec = None,
@@ -64,7 +69,8 @@ class Study:
         self._queue: list[tuple] = []
         self._event = 0
         self._told = 0
-        self.stats = {"evaluations": 0, "cached": 0, "failed": 0, "requeued": 0, "resampled": 0}
+        self.stats = {"evaluations": 0, "cached": 0, "failed": 0, "requeued": 0, "resampled": 0, "repaired": 0}
+        self._constrained = self.space.constrained
         self._resume()
 
     # -- resume -------------------------------------------------------------------------------------------
@@ -128,6 +134,10 @@ class Study:
             else:
                 genome = table.canonical(self.algorithm.propose())
                 from_queue = False
+                if self._constrained and not self.space.feasible(genome):
+                    # Repair: a feasible random candidate instead, drawn reproducibly from the event number.
+                    genome = self.space.sample(rng=random.Random(f"{self.name}:{self._event}"))
+                    self.stats["repaired"] += 1
             record = TrialRecord(number=len(self._trials), genome=genome, asked_at=self._event,
                                  started=time.time())
             trial = Trial(self, record)

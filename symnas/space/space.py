@@ -22,6 +22,8 @@ from symnas.genome.table import DecisionTable, Genome
 
 __all__ = ["Space"]
 
+_MAX_REJECTIONS = 100_000
+
 
 class Space:
     """A search space. ``tree`` holds specs, lists, dicts, values and placeholders; it never holds weights.
@@ -64,8 +66,33 @@ class Space:
         return self.table.decisions
 
     def sample(self, seed: Optional[int] = None, rng: Optional[_random.Random] = None) -> Genome:
-        """A random genome respecting conditionals."""
-        return self.table.sample(rng or _random.Random(seed))
+        """A random genome respecting conditionals and, if the space has any, its constraints (by rejection)."""
+        rng = rng or _random.Random(seed)
+        g = self.table.sample(rng)
+        if not self.constrained:
+            return g
+        for _ in range(_MAX_REJECTIONS):
+            if self.feasible(g):
+                return g
+            g = self.table.sample(rng)
+        raise SpaceError(f"space {self.name!r}: no genome satisfying its constraints in {_MAX_REJECTIONS} samples")
+
+    # -- constraints --------------------------------------------------------------------------------------
+    @property
+    def constrained(self) -> bool:
+        """True if ``meta['constraints']`` holds require/forbid predicates (from a DSL file or an importer)."""
+        return bool(self.meta.get("constraints"))
+
+    def violations(self, genome: Genome) -> list[str]:
+        """The constraints ``genome`` violates (evaluated by the safe expression evaluator of the DSL)."""
+        if not self.constrained:
+            return []
+        from symnas.dsl.constraints import check
+
+        return check(self, genome)
+
+    def feasible(self, genome: Genome) -> bool:
+        return not self.violations(genome)
 
     # -- genome <-> description ---------------------------------------------------------------------------
     def decode(self, genome: Sequence[Any]) -> Any:
