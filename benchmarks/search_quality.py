@@ -35,6 +35,7 @@ from symnas.evaluator.nasbench201 import NASBench201Table
 from symnas.hash.dedup import Dedup
 
 BUDGET = 150
+DEDUP_KEY = "structural"  # set from --dedup
 POW5 = np.array([5 ** e for e in range(6)])
 
 
@@ -85,7 +86,7 @@ def run_symnas(make: Callable[[int], A.Algorithm], seed: int, bench: Bench, nois
         rewards.append(r)
         return r
 
-    study = sn.Study(nasbench201_space(), make(seed), dedup=Dedup(key="genome"))
+    study = sn.Study(nasbench201_space(), make(seed), dedup=Dedup(key=DEDUP_KEY))
     study.optimize(evaluate, n_trials=BUDGET)
     return codes, rewards
 
@@ -241,7 +242,7 @@ def run_mo(seeds: list[int], bench: Bench, device: str) -> dict[str, list[float]
                 return (float(bench.acc[c]), float(lat[c]))
 
             sn.Study(nasbench201_space(), algo, objectives={"acc": "max", "lat": "min"},
-                     dedup=Dedup(key="genome")).optimize(f, n_trials=BUDGET)
+                     dedup=Dedup(key=DEDUP_KEY)).optimize(f, n_trials=BUDGET)
             out[name].append(hypervolume2(np.array(pts)))
         st = optuna.create_study(directions=["maximize", "minimize"],
                                  sampler=optuna.samplers.NSGAIISampler(seed=s, population_size=20))
@@ -304,6 +305,8 @@ def overhead(history: int = 10_000, measure: int = 2_000) -> list[str]:
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seeds", type=int, default=100)
+    p.add_argument("--dedup", choices=["genome", "structural"], default="structural",
+                   help="symnas's dedup key: exact genome repeats, or isomorphic cells (NAS-Bench-201 structural hash)")
     p.add_argument("--noise-seeds", type=int, default=None, help="seeds for the noisy-reward table (default --seeds)")
     p.add_argument("--mo-seeds", type=int, default=None, help="seeds for the multi-objective part (default --seeds)")
     p.add_argument("--pyglove-seeds", type=int, default=None, help="fewer seeds for PyGlove (~60 ms per trial)")
@@ -312,12 +315,14 @@ def main(argv=None) -> None:
     p.add_argument("--skip", default="", help="comma-separated parts to skip: noise,mo,overhead,plot")
     p.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results"))
     args = p.parse_args(argv)
+    global DEDUP_KEY
+    DEDUP_KEY = args.dedup
     n = 5 if args.quick else args.seeds
     skip = set(filter(None, args.skip.split(",")))
     if args.quick:
         skip.add("overhead")
     bench = Bench()
-    cfg = {"P": 50, "S": 10, "ppo_lr": 0.2, "ppo_batch": 4, "ppo_epochs": 2, "rl_lr": 0.5}  # from --tune (seeds 1000+)
+    cfg = {"P": 30, "S": 10, "ppo_lr": 0.1, "ppo_batch": 4, "ppo_epochs": 4, "rl_lr": 0.5}  # from --tune (seeds 1000+)
     if args.tune:
         seeds = list(range(1000, 1000 + n))
         for P, S in ((10, 3), (20, 5), (30, 10), (50, 10)):
@@ -332,7 +337,7 @@ def main(argv=None) -> None:
     os.makedirs(args.out, exist_ok=True)
     seeds = list(range(n))
     md = [f"# Search quality on NAS-Bench-201 CIFAR-10 ({BUDGET} evaluations)", "",
-          f"Settings: {cfg}; reported seeds 0..{n - 1}.", ""]
+          f"Settings: {cfg}; symnas dedup key: {DEDUP_KEY}; reported seeds 0..{n - 1}.", ""]
     titles = {}
     print("noise-free", file=sys.stderr)
     titles["noise-free mean accuracy as reward"] = run_all(seeds, False, bench, cfg, pyglove_seeds=args.pyglove_seeds)

@@ -52,7 +52,7 @@ def test_renumbering_nodes_never_changes_the_hash(dag, rnd):
 
 
 def live_nodes(adj, labels):
-    """Nodes on an input->output path through non-zero nodes."""
+    """Nodes on an input->output path through non-zero nodes (a 'none' node outputs zero: nothing flows past it)."""
     n = len(labels)
     fwd = {0}
     for j in range(1, n):
@@ -60,7 +60,7 @@ def live_nodes(adj, labels):
             fwd.add(j)
     bwd = {n - 1}
     for i in range(n - 2, -1, -1):
-        if any(adj[i][j] and j in bwd for j in range(i + 1, n)):
+        if labels[i] != "none" and any(adj[i][j] and j in bwd for j in range(i + 1, n)):
             bwd.add(i)
     return [v for v in range(1, n - 1) if v in fwd and v in bwd]
 

@@ -125,7 +125,8 @@ def test_ray_executor_fault_injection():
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     if not ray.is_initialized():
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=80 * 1024 * 1024)
-    with RayExecutor(max_workers=2, timeout=5.0, max_retries=1) as ex:
+    # A crashed task is retried on a fresh worker, which imports torch first: leave room for that in the timeout.
+    with RayExecutor(max_workers=2, timeout=15.0, max_retries=1) as ex:
         study = _study()
         run(study, faults.faulty, 10, executor=ex)
     _check_faults(study, 10)
