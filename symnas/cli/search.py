@@ -46,8 +46,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--backend", choices=["serial", "process", "ray"], default=None,
                    help="executor (default: serial for 1 worker, else process)")
     p.add_argument("--timeout", type=float, help="seconds per evaluation (the trial fails past it)")
-    p.add_argument("--dedup", choices=["none", "genome", "structural", "functional"], default="none",
-                   help="serve already-evaluated candidates from the dedup cache (default: none)")
+    p.add_argument("--dedup", nargs="?", const="auto", choices=["none", "auto", "genome", "structural", "functional"],
+                   default="none",
+                   help="serve already-evaluated candidates from the dedup cache; bare --dedup means auto: the "
+                        "structural hash for DAG-cell spaces such as NAS-Bench-201, the canonical genome otherwise "
+                        "(default: none)")
     p.add_argument("--json", action="store_true", help="print one JSON object with the result")
     p.add_argument("--progress", choices=["auto", "on", "off"], default="auto",
                    help="progress bar (auto: only when stdout is a terminal)")
@@ -127,10 +130,19 @@ def _objectives(args: argparse.Namespace, metrics: list[str]) -> Any:
     return "max"
 
 
-def _dedup(kind: str, store: Any, name: str) -> Any:
+def _dedup(kind: str, store: Any, name: str, space: Any) -> Any:
     if kind == "none":
         return None
     from symnas.hash.dedup import Dedup
+
+    if kind == "auto":
+        from symnas.hash.nb201 import nb201_cell_of
+
+        try:
+            nb201_cell_of(space.decode(space.table.default_genome))
+            kind = "structural"
+        except SymnasError:
+            kind = "genome"
 
     cache = store.cache(name) if hasattr(store, "cache") else None
     return Dedup(key=kind, cache=cache)
@@ -160,7 +172,7 @@ def run_search(args: argparse.Namespace) -> int:
 
         store = SQLiteStore(args.store)
     study = sn.Study(space, make_algorithm(args.algorithm, args.seed), objectives=_objectives(args, metrics),
-                     store=store, name=args.name, dedup=_dedup(args.dedup, store, args.name))
+                     store=store, name=args.name, dedup=_dedup(args.dedup, store, args.name, space))
     backend = args.backend or ("serial" if args.workers == 1 else "process")
     remaining = max(0, args.trials - study.stats["evaluations"])
     progress = {"auto": None, "on": True, "off": False}[args.progress]
