@@ -1,6 +1,7 @@
-"""Dedup on NAS-Bench-201: random search with and without the dedup cache at an equal evaluation budget.
+"""Dedup on NAS-Bench-201: random search or regularized evolution with and without the dedup cache at an equal
+evaluation budget.
 
-Each run is a :class:`symnas.Study` over the NAS-Bench-201 space with random search and the table evaluator
+Each run is a :class:`symnas.Study` over the NAS-Bench-201 space with the chosen algorithm and the table evaluator
 (``noise=True``: each evaluation draws one training seed's accuracy, as a real re-training would). A run stops
 after ``--budget`` evaluations; with dedup, proposals whose hash is already known are served from the cache and do
 not count. Reported per configuration, over ``--seeds`` seeds: proposals, share served from the cache,
@@ -14,6 +15,7 @@ Usage::
 
     python benchmarks/dedup.py                 # 50 seeds, 200 evaluations each
     python benchmarks/dedup.py --seeds 5 --budget 100
+    python benchmarks/dedup.py --algorithm evolution
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from typing import Any, Callable, Optional, Sequence
 import torch
 
 import symnas
-from symnas.algorithms import RandomSearch
+from symnas.algorithms import RandomSearch, RegularizedEvolution
 from symnas.evaluator.benchmark import NASBench201Evaluator, cell_of, nasbench201_space
 from symnas.evaluator.nasbench201 import NASBench201Table
 from symnas.hash import Dedup
@@ -58,10 +60,18 @@ CONFIGS: dict[str, Optional[Callable[[int], Dedup]]] = {
 }
 
 
-def run(space: Any, table: NASBench201Table, seed: int, budget: int, make: Optional[Callable]) -> dict:
+ALGORITHMS: dict[str, Callable[[int], Any]] = {
+    "random": lambda s: RandomSearch(seed=s),
+    # the settings of benchmarks/search_quality.py (tuned on seeds 1000+)
+    "evolution": lambda s: RegularizedEvolution(population_size=30, tournament_size=10, seed=s),
+}
+
+
+def run(space: Any, table: NASBench201Table, seed: int, budget: int, make: Optional[Callable],
+        algorithm: str = "random") -> dict:
     evaluator = NASBench201Evaluator(table, noise=True, seed=seed)
     dedup = make(seed) if make is not None else None
-    study = symnas.Study(space, RandomSearch(seed=seed), dedup=dedup)
+    study = symnas.Study(space, ALGORITHMS[algorithm](seed), dedup=dedup)
     while study.stats["evaluations"] < budget:
         trial = study.ask()
         study.tell(trial, evaluator(trial))
@@ -83,6 +93,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--seeds", type=int, default=50)
     ap.add_argument("--budget", type=int, default=200, help="evaluations per run")
     ap.add_argument("--configs", nargs="*", default=list(CONFIGS), help="subset of: " + "; ".join(CONFIGS))
+    ap.add_argument("--algorithm", choices=list(ALGORITHMS), default="random")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     table = NASBench201Table.load()
@@ -91,9 +102,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     t_all = time.perf_counter()
     for name in args.configs:
         t0 = time.perf_counter()
-        res = [run(space, table, s, args.budget, CONFIGS[name]) for s in range(args.seeds)]
+        res = [run(space, table, s, args.budget, CONFIGS[name], args.algorithm) for s in range(args.seeds)]
         rows.append((name, res, time.perf_counter() - t0))
-    print(f"# Dedup on NAS-Bench-201: random search, {args.seeds} seeds, {args.budget} evaluations per run "
+    print(f"# Dedup on NAS-Bench-201: {args.algorithm}, {args.seeds} seeds, {args.budget} evaluations per run "
           f"(table evaluator with seed noise)")
     print()
     print("| configuration | proposals | served from cache | share served | resampled (not served) | "

@@ -14,7 +14,7 @@ Example::
 """
 from __future__ import annotations
 
-from typing import Sequence, Union
+from typing import Callable, Sequence, Union
 
 import torch
 from torch import nn
@@ -193,6 +193,31 @@ class ResNetBasicBlock(nn.Module):
         return residual + self.conv_b(self.conv_a(x))
 
 
+def build_macro(net: nn.Module, C: int, N: int, num_classes: int, make_cell: Callable[[int], nn.Module]) -> None:
+    """Adds the official macro skeleton to ``net``: ``stem``, ``cells`` (3 stages of N cells from ``make_cell(C)``
+    joined by two stride-2 residual blocks), ``lastact``, ``global_pooling``, ``classifier``."""
+    net.stem = nn.Sequential(nn.Conv2d(3, C, kernel_size=3, padding=1, bias=False), nn.BatchNorm2d(C))
+    cells: list[nn.Module] = []
+    C_prev = C
+    for stage, C_curr in enumerate((C, 2 * C, 4 * C)):
+        if stage > 0:
+            cells.append(ResNetBasicBlock(C_prev, C_curr, 2))
+        cells.extend(make_cell(C_curr) for _ in range(N))
+        C_prev = C_curr
+    net.cells = nn.ModuleList(cells)
+    net.lastact = nn.Sequential(nn.BatchNorm2d(C_prev), nn.ReLU(inplace=True))
+    net.global_pooling = nn.AdaptiveAvgPool2d(1)
+    net.classifier = nn.Linear(C_prev, num_classes)
+
+
+def macro_forward(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The forward pass of a network made by :func:`build_macro`: logits."""
+    x = net.stem(x)
+    for cell in net.cells:
+        x = cell(x)
+    return net.classifier(net.global_pooling(net.lastact(x)).flatten(1))
+
+
 class NB201Network(nn.Module):
     """The NAS-Bench-201 macro network (official ``TinyNetwork``): stem (3×3 conv, BN) → N cells at C →
     reduction → N cells at 2C → reduction → N cells at 4C → BN-ReLU (``lastact``) → global average pool →
@@ -215,25 +240,10 @@ class NB201Network(nn.Module):
         self.num_classes = _positive_int(num_classes, "num_classes", "NB201Network")
         self.ops: tuple[str, ...] = _cell_ops(cell, "NB201Network")
         self.arch_str: str = arch_str(self.ops)
-        self.stem = nn.Sequential(nn.Conv2d(3, C, kernel_size=3, padding=1, bias=False), nn.BatchNorm2d(C))
-        cells: list[nn.Module] = []
-        C_prev = C
-        for stage, C_curr in enumerate((C, 2 * C, 4 * C)):
-            if stage > 0:
-                cells.append(ResNetBasicBlock(C_prev, C_curr, 2))
-            cells.extend(NB201Cell(C_curr, self.ops) for _ in range(N))
-            C_prev = C_curr
-        self.cells = nn.ModuleList(cells)
-        self.lastact = nn.Sequential(nn.BatchNorm2d(C_prev), nn.ReLU(inplace=True))
-        self.global_pooling = nn.AdaptiveAvgPool2d(1)
-        self.classifier = nn.Linear(C_prev, num_classes)
+        build_macro(self, C, N, num_classes, lambda c: NB201Cell(c, self.ops))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.stem(x)
-        for cell in self.cells:
-            x = cell(x)
-        x = self.global_pooling(self.lastact(x))
-        return self.classifier(x.flatten(1))
+        return macro_forward(self, x)
 
     def extra_repr(self) -> str:
         return f"C={self.C}, N={self.N}, num_classes={self.num_classes}, arch={self.arch_str!r}"

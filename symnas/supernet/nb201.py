@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from symnas.evaluator.nasbench201 import EDGES
-from symnas.models.nasbench201 import ResNetBasicBlock, make_op
+from symnas.models.nasbench201 import build_macro, macro_forward, make_op
 from symnas.supernet.choices import SupernetError, ValueChoice
 
 __all__ = ["NB201SuperCell", "NB201SuperNetwork", "nb201_supernet"]
@@ -71,24 +71,10 @@ class NB201SuperNetwork(nn.Module):
 
     def __init__(self, cell: Sequence[Edge], C: int = 16, N: int = 5, num_classes: int = 10) -> None:
         super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(3, C, kernel_size=3, padding=1, bias=False), nn.BatchNorm2d(C))
-        cells: list[nn.Module] = []
-        C_prev = C
-        for stage, C_curr in enumerate((C, 2 * C, 4 * C)):
-            if stage > 0:
-                cells.append(ResNetBasicBlock(C_prev, C_curr, 2))
-            cells.extend(NB201SuperCell(C_curr, cell) for _ in range(N))
-            C_prev = C_curr
-        self.cells = nn.ModuleList(cells)
-        self.lastact = nn.Sequential(nn.BatchNorm2d(C_prev), nn.ReLU(inplace=True))
-        self.global_pooling = nn.AdaptiveAvgPool2d(1)
-        self.classifier = nn.Linear(C_prev, num_classes)
+        build_macro(self, C, N, num_classes, lambda c: NB201SuperCell(c, cell))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.stem(x)
-        for cell in self.cells:
-            x = cell(x)
-        return self.classifier(self.global_pooling(self.lastact(x)).flatten(1))
+        return macro_forward(self, x)
 
 
 def nb201_supernet(cell: Any, C: int = 16, N: int = 5, num_classes: int = 10) -> nn.Module:
