@@ -146,11 +146,13 @@ def test_nasbench101_yields_only_valid_cells():
     # and the checker rejects invalid ones: an unconstrained sample that violates is caught
     bad = 0
     for i in range(200):
-        g = space.sample(i)
+        g = space.table.sample(random.Random(i))  # unconstrained (space.sample respects the constraints)
         m = [[int(x) for x in row] for row in space.decode(g)["matrix"]]
         assert (check(space, g) == []) == _valid_nb101(m)
         bad += not _valid_nb101(m)
     assert bad > 0
+    for i in range(5):
+        assert _valid_nb101([[int(x) for x in row] for row in space.decode(space.sample(i))["matrix"]])
 
 
 def test_darts_inputs_distinct_and_sorted():

@@ -94,7 +94,7 @@ def sample(space: Space, seed: Optional[int] = None, rng: Optional[_random.Rando
     """A random genome that satisfies the space's constraints (rejection sampling, at most ``max_tries``)."""
     rng = rng or _random.Random(seed)
     for _ in range(max_tries):
-        g = space.sample(rng=rng)
+        g = space.table.sample(rng)
         if not check(space, g):
             return g
     raise DSLError(f"no genome satisfying the constraints found in {max_tries} samples", space.name,
@@ -141,7 +141,7 @@ def find_satisfying(space: Space, tries: int = SAMPLE_TRIES, seed: int = 0) -> O
         return None
     rng = _random.Random(seed)
     for _ in range(tries):
-        if not check(space, space.sample(rng=rng)):
+        if not check(space, space.table.sample(rng)):
             return None
     allg = _enumerate(space)
     if allg is None:
