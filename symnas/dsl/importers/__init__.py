@@ -1,7 +1,8 @@
 """Foreign search-space formats: ConfigSpace JSON / classic PCS / new PCS, NNI, W&B sweeps, Hydra overrides.
 
 ``load(path, fmt=None)`` picks the reader by ``fmt``, else by extension and content; ``loads(text, fmt)`` reads
-text; ``dump(space, fmt)`` writes the formats that have an exporter (``configspace-json``, ``nni``, ``hydra``).
+text; ``dump(space, fmt)`` writes the formats that have an exporter (``configspace-json``, ``pcs-new``, ``nni``,
+``hydra``, ``wandb``).
 Formats: ``configspace-json``, ``pcs``, ``pcs-new``, ``nni``, ``wandb``, ``hydra``. See docs/formats.md.
 
 Example::
@@ -16,7 +17,7 @@ import json
 import os
 from typing import Optional
 
-from symnas.dsl.importers import configspace, hydra, nni, wandb
+from symnas.dsl.importers import configspace, hydra, nni, wandb, writers
 from symnas.dsl.importers.ir import FormatError
 from symnas.space.space import Space
 
@@ -24,7 +25,8 @@ __all__ = ["FORMATS", "FormatError", "load", "loads", "dump", "detect"]
 
 _READERS = {"configspace-json": configspace.loads_json, "pcs": configspace.loads_pcs,
             "pcs-new": configspace.loads_pcs_new, "nni": nni.loads, "wandb": wandb.loads, "hydra": hydra.loads}
-_WRITERS = {"configspace-json": configspace.dumps_json, "nni": nni.dumps, "hydra": hydra.dumps}
+_WRITERS = {"configspace-json": configspace.dumps_json, "pcs-new": writers.dumps_pcs_new, "nni": nni.dumps,
+            "hydra": hydra.dumps, "wandb": writers.dumps_wandb}
 FORMATS = tuple(_READERS)
 
 
