@@ -37,6 +37,7 @@ def test_annotate_cnn_trains_on_digits() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("script", ["weight_sharing_enas.py", "weight_sharing_darts.py"])
-def test_weight_sharing_examples(script: str) -> None:
-    assert "genome" in _run(script, timeout=900)
+@pytest.mark.parametrize("script, expect", [("weight_sharing_enas.py", "best genome:"),
+                                            ("weight_sharing_darts.py", "guarded ")])
+def test_weight_sharing_examples(script: str, expect: str) -> None:
+    assert expect in _run(script, timeout=900)
