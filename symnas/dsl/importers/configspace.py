@@ -13,7 +13,8 @@ import re
 from typing import Any
 
 from symnas.dsl.importers.expr import literal, to_text
-from symnas.dsl.importers.ir import NO_DEFAULT, FormatError, Param, from_space, to_space, unsupported
+from symnas.dsl.importers.ir import (NO_DEFAULT, FormatError, Param, from_space, number_or_text, to_space,
+                                     unsupported)
 from symnas.space.space import Space
 
 __all__ = ["loads_json", "dumps_json", "loads_pcs", "loads_pcs_new"]
@@ -166,14 +167,7 @@ def dumps_json(space: Space) -> str:
 _VAL = r"[^,{}\[\]\s]+"
 
 
-def _value(s: str) -> Any:
-    s = s.strip()
-    for cast in (int, float):
-        try:
-            return cast(s)
-        except ValueError:
-            pass
-    return s
+_value = number_or_text
 
 
 def _pcs_lines(text: str) -> list[tuple[int, str]]:

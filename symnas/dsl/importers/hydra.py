@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from symnas.dsl.importers.ir import FormatError, from_space
+from symnas.dsl.importers.ir import FormatError, from_space, number_or_text
 from symnas.space.placeholders import FloatRange, IntRange, OneOf
 from symnas.space.space import Space
 
@@ -51,12 +51,7 @@ def _scalar(s: str) -> Any:
         return low == "true"
     if low == "null":
         return None
-    for cast in (int, float):
-        try:
-            return cast(s)
-        except ValueError:
-            pass
-    return s
+    return number_or_text(s)
 
 
 def _sweep(key: str, value: str, w: str) -> Any:

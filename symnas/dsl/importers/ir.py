@@ -49,6 +49,17 @@ class Param:
     extra: dict = field(default_factory=dict)
 
 
+def number_or_text(s: str) -> Any:
+    """``'3'`` → 3, ``'1e-5'`` → 1e-05, anything else the stripped text."""
+    s = s.strip()
+    for cast in (int, float):
+        try:
+            return cast(s)
+        except ValueError:
+            pass
+    return s
+
+
 def unsupported(items: list, what: str, where: str) -> None:
     """Records an unsupported construct by name and warns (used where the rest of the file still imports)."""
     items.append(f"{where}: {what}")
