@@ -113,3 +113,28 @@ def test_trial_description_is_lazy() -> None:
     t = study.ask()
     assert t._description is None
     assert isinstance(t.description, dict) and t._description is not None
+
+
+def test_resume_after_requeue_and_resampled_proposals_matches_uninterrupted_run() -> None:
+    from symnas.hash.dedup import Dedup
+
+    space = sn.Space({"a": sn.oneof([0, 1, 2]), "b": sn.oneof([0, 1, 2])})  # 9 candidates: many repeats
+
+    def key(trial: sn.Trial) -> str:
+        return str(sum(trial.genome) % 4)  # a coarse key: plenty of hits
+
+    store = sn.MemoryStore()
+    first = sn.Study(space, sn.algorithms.RandomSearch(seed=2), store=store, dedup=Dedup(key=key, resample=True))
+    for _ in range(3):
+        first.tell(first.ask(), 1.0)
+    first.ask()  # running when the process dies: re-queued on resume
+    assert first.stats["resampled"] > 0 and any(r.user_attrs.get("discarded") for r in store.trials("study"))
+    resumed = sn.Study(space, sn.algorithms.RandomSearch(seed=2), store=store, dedup=Dedup(key=key, resample=True))
+    resumed.tell(resumed.ask(), 1.0)  # the re-queued candidate: the algorithm proposes nothing for it
+    nxt = [resumed.algorithm.propose() for _ in range(5)]
+
+    ref = sn.Study(space, sn.algorithms.RandomSearch(seed=2), dedup=Dedup(key=key, resample=True))
+    for _ in range(3):
+        ref.tell(ref.ask(), 1.0)
+    ref.tell(ref.ask(), 1.0)
+    assert nxt == [ref.algorithm.propose() for _ in range(5)]

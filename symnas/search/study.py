@@ -94,8 +94,9 @@ class Study:
                 events.append((r.told_at, 1, r))
         events.sort(key=lambda e: (e[0], e[1]))
         for _, kind, r in events:
-            if kind == 0:
-                self.algorithm.propose()  # advance the algorithm exactly as the original run did
+            if kind == 0:  # advance the algorithm exactly as the original run did
+                for _ in range(r.user_attrs.get("discarded", 0) + (0 if r.user_attrs.get("from_queue") else 1)):
+                    self.algorithm.propose()
             else:
                 self.algorithm.feedback(r.genome, self._oriented(r), cached=r.state == "cached")
         for r in records:
@@ -127,6 +128,7 @@ class Study:
     def ask(self) -> Trial:
         """Proposes the next candidate to evaluate (candidates known to the dedup cache are served from it)."""
         table = self.space.table
+        discarded = 0  # proposals turned away by the dedup cache in resample mode (replayed on resume)
         for _ in range(_MAX_CACHED_IN_A_ROW):
             if self._queue:
                 genome = self._queue.pop(0)
@@ -140,6 +142,10 @@ class Study:
                     self.stats["repaired"] += 1
             record = TrialRecord(number=len(self._trials), genome=genome, asked_at=self._event,
                                  started=time.time())
+            if from_queue:
+                record.user_attrs["from_queue"] = True  # not proposed by the algorithm: nothing to replay
+            if discarded:
+                record.user_attrs["discarded"] = discarded
             trial = Trial(self, record)
             if self.dedup is not None:
                 key = self.dedup.key(trial)
@@ -149,9 +155,10 @@ class Study:
                     if cached is not None:
                         if getattr(self.dedup, "resample", False):
                             self.stats["resampled"] += 1
-                            self._event += 1
+                            discarded += 1
                             continue
                         self._serve_cached(record, tuple(cached))
+                        discarded = 0
                         continue
             self._event += 1
             self._trials.append(record)
