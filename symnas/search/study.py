@@ -12,7 +12,9 @@ or ``study.optimize(evaluate, n_trials=100)`` where ``evaluate(trial)`` returns 
 """
 from __future__ import annotations
 
+import os
 import random
+import socket
 import time
 import traceback
 from typing import Any, Callable, Optional, Sequence, Union
@@ -100,7 +102,7 @@ class Study:
             else:
                 self.algorithm.feedback(r.genome, self._oriented(r), cached=r.state == "cached")
         for r in records:
-            if r.state == "running":
+            if r.state == "running" and not _owner_alive(r.user_attrs.get("owner")):
                 r.state, r.user_attrs["requeue"] = "interrupted", True
                 r.error = "the study stopped while this trial was running; its candidate was re-queued"
             self._count(r)
@@ -142,6 +144,7 @@ class Study:
                     self.stats["repaired"] += 1
             record = TrialRecord(number=len(self._trials), genome=genome, asked_at=self._event,
                                  started=time.time())
+            record.user_attrs["owner"] = _owner()  # another writer resuming leaves a live owner's trials alone
             if from_queue:
                 record.user_attrs["from_queue"] = True  # not proposed by the algorithm: nothing to replay
             if discarded:
@@ -329,6 +332,33 @@ class Study:
     def summary(self) -> dict[str, Any]:
         """Counts: trials, evaluations, dedup hits (cached), failed."""
         return {"trials": len(self._trials), **self.stats}
+
+
+_HOST = socket.gethostname()
+
+
+def _owner() -> str:
+    return f"{_HOST}:{os.getpid()}"  # the pid at call time: forked workers are owners of their own
+
+
+def _owner_alive(owner: Optional[str]) -> bool:
+    """True if ``owner`` (``host:pid`` of the process that asked a trial) is another process still running here.
+
+    A process that reopens a study re-queues the running trials of dead owners (a crash); trials of live writers
+    on this host, and of writers on other hosts (which cannot be checked), stay running.
+    """
+    if not owner or owner == _owner():
+        return False
+    host, _, pid = owner.rpartition(":")
+    if host != _HOST:
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except (ProcessLookupError, ValueError):
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _error_text(failure: Union[str, BaseException]) -> str:
