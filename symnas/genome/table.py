@@ -11,7 +11,7 @@ Example::
     table = space.table
     g = table.sample(random.Random(0))
     assert table.canonical(g) == g
-    print(table.decisions[0].path, table.size)
+    print(table.decisions[0].path, len(table), table.width)
 """
 from __future__ import annotations
 
