@@ -12,6 +12,8 @@ import symnas as sn
 import symnas.dsl as dsl
 from symnas.dsl.constraints import check, sample
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 # smaller settings so 20 candidates build and run in a few seconds on CPU
 SMALL = {
     "nasbench201": {"C": 4, "N": 1},
@@ -22,13 +24,6 @@ SMALL = {
     "transformer": {"vocab_size": 50, "max_len": 8},
 }
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def test_builtin_names():

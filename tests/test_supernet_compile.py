@@ -15,6 +15,8 @@ from symnas.supernet import (
     SupernetError,
 )
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 
 @sn.searchable
 class Blk(nn.Module):
@@ -157,11 +159,3 @@ def test_unsupported_decisions_name_the_place():
         Supernet(many)
     with pytest.raises(SupernetError, match="unknown supernet mode"):
         Supernet(generic_space()).set_mode("mixed")
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)

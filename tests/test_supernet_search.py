@@ -1,11 +1,14 @@
 """One space drives random multi-trial search, ENAS-style and DARTS-style weight sharing (issue 6)."""
 from __future__ import annotations
 
+import pytest
 import torch
 
 import symnas as sn
 from symnas.evaluator.benchmark import nasbench201_space
 from symnas.supernet import Data, Supernet, darts_search, enas_search
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def tiny_data(n: int = 96) -> Data:
@@ -70,13 +73,3 @@ def test_perturbation_guard_selects_by_accuracy_drop_not_logits(monkeypatch):
     # when edge 1 is scored, edge 0 is already discretised to nor_conv_3x3 (all other ops masked)
     assert calls[5][0] == frozenset({0, 1, 2, 4})
     assert net.state.masks == {}  # restored
-
-import pytest
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)

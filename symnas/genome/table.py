@@ -164,6 +164,7 @@ class DecisionTable:
             self._by_name[d.path] = d
             self._by_name[d.name] = d
         self._default = tuple(g for d in decisions for g in d.default)
+        self._slot_kinds = tuple(d.kind for d in decisions for _ in range(d.width))
         self.conditional = any(d.conditions for d in decisions)
         # Fast path for the common all-categorical table: one float draw per decision.
         self._choice_sizes = tuple(d.n for d in decisions) if all(d.kind == "choice" for d in decisions) else None
@@ -260,10 +261,10 @@ class DecisionTable:
         return self.canonical(genome)
 
     def kind_at(self, slot: int) -> str:
-        for d in self.decisions:
-            if d.offset <= slot < d.offset + d.width:
-                return d.kind
-        raise GenomeError(f"slot {slot} out of range")
+        """The kind of the decision that owns genome slot ``slot``."""
+        if not 0 <= slot < self.width:
+            raise GenomeError(f"slot {slot} out of range")
+        return self._slot_kinds[slot]
 
     def values(self, genome: Genome) -> dict[str, Any]:
         """``{name: genes}`` of the active decisions (a scalar for single-gene decisions)."""

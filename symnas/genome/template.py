@@ -7,7 +7,7 @@ hand-built description. Subtrees without decisions decode to one shared, precomp
 from __future__ import annotations
 
 import math
-from typing import Any, Optional
+from typing import Any
 
 from symnas.genome.table import Decision, Genome
 from symnas.space.spec import Spec
@@ -270,7 +270,3 @@ class PermNode(Node):
             return 1
         seen.add(self.decision.index)
         return math.factorial(len(self.items)) * math.prod(c.size(seen) for c in self.items)
-
-
-def first_decision(node: Node) -> Optional[Decision]:
-    return getattr(node, "decision", None)
