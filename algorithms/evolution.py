@@ -6,7 +6,8 @@ conditionals respected: see :func:`symnas.algorithms._common.mutate`), optionall
 second tournament's winner. Each result joins the population and the oldest member leaves. Until the population is
 full, proposals are uniform samples. Failed trials (``values=None``) do not join; cached results do (they are
 children like any other). With ``avoid_seen`` a child that was already proposed is re-mutated (up to
-``max_retries`` times), the "re-mutate until new" variant.
+``max_retries`` times, changing more decisions as the tries go on, then uniform samples), the "re-mutate until
+new" variant.
 
 Per-trial cost is O(tournament_size + width): nothing depends on the history length.
 
@@ -83,12 +84,27 @@ class RegularizedEvolution(Algorithm):
             if self.crossover and self.rng.random() < self.crossover:
                 parent = _crossover(table, parent, self._tournament(), self.rng)  # type: ignore[arg-type]
             g = mutate(table, parent, self.rng, self.sigma)  # type: ignore[arg-type]
-            for _ in range(self.max_retries if self.avoid_seen else 0):
-                if g not in self.seen:
-                    break
-                g = mutate(table, parent, self.rng, self.sigma)  # type: ignore[arg-type]
+            if self.avoid_seen and g in self.seen:
+                g = self._novel_child(parent, g)
         if self.avoid_seen:
             self.seen.add(g)
+        return g
+
+    def _novel_child(self, parent: Genome, g: Genome) -> Genome:
+        """Re-mutates ``parent`` until the child is new, with one more decision changed every ``max_retries // 4``
+        tries (a parent whose one-step neighbours were all seen does not stall the search), then falls back to
+        uniform samples."""
+        table, every = self.table, max(1, self.max_retries // 4)
+        for attempt in range(1, self.max_retries):
+            g = parent
+            for _ in range(1 + attempt // every):
+                g = mutate(table, g, self.rng, self.sigma)  # type: ignore[arg-type]
+            if g not in self.seen:
+                return g
+        for _ in range(self.max_retries):
+            g = table.sample(self.rng)  # type: ignore[union-attr]
+            if g not in self.seen:
+                return g
         return g
 
     def feedback(self, genome: Genome, values: Values, *, cached: bool = False) -> None:

@@ -11,6 +11,7 @@ import pytest
 import symnas as sn
 from symnas import algorithms as A
 from symnas.errors import SymnasError
+from symnas.hash import Dedup
 
 
 def mixed_space() -> sn.Space:
@@ -177,3 +178,30 @@ def test_optuna_missing_gives_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "optuna", None)
     with pytest.raises(A.OptunaMissing, match="optuna"):
         A.OptunaSearch("tpe").setup(mixed_space().table)
+
+
+def test_evolution_greedy_settings_do_not_stall_when_neighbours_are_exhausted():
+    """Tournament = population always mutates the best member; once all its one-step neighbours were proposed the
+    child must still be new (more decisions change), so a resample-mode dedup study runs to its budget."""
+    space = sn.Space([sn.oneof(list(range(3)), name=f"e{i}") for i in range(4)])  # 81 genomes, 8 neighbours each
+    algo = A.RegularizedEvolution(population_size=4, tournament_size=4, max_retries=20, seed=0)
+    study = sn.Study(space, algo, dedup=Dedup(key="genome", resample=True))
+
+    def peak(trial):  # a single sharp peak: the best member stays best and its neighbours run out quickly
+        return -sum(abs(v - 1) for v in trial.genome)
+
+    study.optimize(peak, n_trials=60)
+    genomes = [t.genome for t in study.trials]
+    assert len(genomes) == 60 and len(set(genomes)) == 60
+    assert study.best_value == 0
+
+
+def test_evolution_novel_child_falls_back_to_samples_and_keeps_types():
+    space = mixed_space()
+    algo = A.RegularizedEvolution(population_size=2, tournament_size=2, max_retries=8, seed=1).setup(space.table)
+    for _ in range(2):
+        algo.feedback(algo.propose(), (1.0,))
+    parent = algo.best()[0]
+    algo.seen.update(algo._novel_child(parent, parent) for _ in range(30))  # fill the neighbourhood a bit
+    child = algo._novel_child(parent, parent)
+    assert space.table.validate(child)

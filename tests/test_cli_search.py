@@ -80,3 +80,20 @@ def test_help_and_exit_codes(tmp_path, capsys):
     assert main(["show", str(tmp_path / "missing.db")]) == 1
     assert "no such store file" in capsys.readouterr().err
     assert not (tmp_path / "missing.db").exists()
+
+
+def test_algorithm_options(capsys):
+    from symnas.cli.main import main
+    from symnas.cli.search import parse_options
+
+    assert parse_options(["population_size=10", "crossover=true", "mutation_sigma=0.1", "name=x y"]) == {
+        "population_size": 10, "crossover": True, "mutation_sigma": 0.1, "name": "x y"}
+    base = ["search", "nasbench201", "--benchmark", "nasbench201", "--trials", "30", "--json"]
+    assert main([*base, "--algorithm", "evolution", "-o", "population_size=5", "-o", "tournament_size=5"]) == 0
+    assert json.loads(capsys.readouterr().out)["evaluations"] == 30
+    assert main([*base, "--algorithm", "evolution", "-o", "popsize=5"]) == 2
+    assert "popsize" in capsys.readouterr().err
+    assert main([*base, "--algorithm", "evolution", "-o", "tournament_size=50"]) == 2   # checked by the algorithm
+    assert "tournament_size" in capsys.readouterr().err
+    assert main([*base, "-o", "5"]) == 2
+    assert "KEY=VALUE" in capsys.readouterr().err

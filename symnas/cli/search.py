@@ -11,11 +11,12 @@ import importlib
 import json
 import os
 import sys
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from symnas.errors import SymnasError
 
-__all__ = ["add_parser", "run_search", "load_space", "load_evaluator", "make_algorithm", "UsageError"]
+__all__ = ["add_parser", "run_search", "load_space", "load_evaluator", "make_algorithm", "parse_options",
+           "UsageError"]
 
 
 class UsageError(SymnasError, ValueError):
@@ -28,6 +29,9 @@ def add_parser(sub: Any) -> None:
         "resumes the study: --trials is the study's total number of evaluations."))
     p.add_argument("space", help="a DSL file or a built-in space name (e.g. nasbench201)")
     p.add_argument("--algorithm", default="random", help="search algorithm name (default: random)")
+    p.add_argument("-o", "--option", action="append", default=[], metavar="KEY=VALUE",
+                   help="an argument of the algorithm, repeatable, value read as JSON where it parses "
+                        "(e.g. -o population_size=10 -o tournament_size=10)")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--benchmark", choices=["nasbench201"], help="evaluate by table lookup")
     src.add_argument("--evaluator", metavar="MODULE:FUNCTION",
@@ -97,20 +101,30 @@ def load_evaluator(spec: str) -> Callable[[Any], Any]:
     return obj
 
 
-def make_algorithm(name: str, seed: int) -> Any:
-    """``symnas.algorithms.get(name, seed=...)`` when the registry exists; else only ``random``."""
+def parse_options(items: list[str]) -> dict[str, Any]:
+    """``['population_size=10', 'crossover=true']`` -> ``{'population_size': 10, 'crossover': True}`` (values
+    read as JSON where they parse, else kept as text)."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, eq, text = item.partition("=")
+        if not eq or not key.strip().isidentifier():
+            raise UsageError(f"--option {item!r}: expected KEY=VALUE with KEY an argument name, "
+                             "e.g. -o population_size=10")
+        try:
+            out[key.strip()] = json.loads(text)
+        except ValueError:
+            out[key.strip()] = text
+    return out
+
+
+def make_algorithm(name: str, seed: int, options: Optional[dict[str, Any]] = None) -> Any:
+    """``symnas.algorithms.get(name, seed=seed, **options)``; a bad name or argument is a usage error."""
     import symnas.algorithms as algorithms
 
-    get = getattr(algorithms, "get", None)
-    if get is not None:
-        try:
-            return get(name, seed=seed)
-        except SymnasError as exc:
-            raise UsageError(f"--algorithm {name}: {exc}") from None
-    if name in ("random", "RandomSearch"):
-        return algorithms.RandomSearch(seed=seed)
-    raise UsageError(f"--algorithm {name}: unknown algorithm (this version has only 'random'; the algorithm "
-                     "registry symnas.algorithms.get is not installed)")
+    try:
+        return algorithms.get(name, seed=seed, **(options or {}))
+    except SymnasError as exc:
+        raise UsageError(f"--algorithm {name}: {exc}") from None
 
 
 def _objectives(args: argparse.Namespace, metrics: list[str]) -> Any:
@@ -171,7 +185,7 @@ def run_search(args: argparse.Namespace) -> int:
         from symnas.store.sqlite import SQLiteStore
 
         store = SQLiteStore(args.store)
-    study = sn.Study(space, make_algorithm(args.algorithm, args.seed), objectives=_objectives(args, metrics),
+    study = sn.Study(space, make_algorithm(args.algorithm, args.seed, parse_options(args.option)), objectives=_objectives(args, metrics),
                      store=store, name=args.name, dedup=_dedup(args.dedup, store, args.name, space))
     backend = args.backend or ("serial" if args.workers == 1 else "process")
     remaining = max(0, args.trials - study.stats["evaluations"])
