@@ -2,9 +2,11 @@
 
 After ``n_startup`` random proposals, the observations are split into good (the best ``gamma(n)``) and bad; per
 decision, ``n_candidates`` values are drawn from the good density l(x) and the one maximising l(x)/g(x) is kept.
-Densities per kind: choice — counts plus a uniform prior; int/float — Gaussian Parzen windows in the decision's unit
-(linear or log) scale plus a broad prior component; subset — member frequencies, drawn without replacement; perm —
-per-position frequencies. A decision's densities use only observations where it was active (conditionals).
+Densities per kind: choice — one kernel per observation plus a uniform prior kernel (Optuna's smoothing); int/float
+— Gaussian Parzen windows in the decision's unit (linear or log) scale plus a broad prior component; subset — member
+frequencies, drawn without replacement; perm — per-position frequencies. A decision's densities use only
+observations where it was active (conditionals). A proposal already made is drawn again from the model, then
+replaced by a neighbour, before falling back to a uniform sample.
 
 Example::
 
@@ -18,7 +20,8 @@ from typing import Any, Optional
 
 import numpy as np
 
-from symnas.algorithms._common import _draw, _draw_without, _from_unit, _to_unit, rng_state, set_rng_state, snap
+from symnas.algorithms._common import (_draw, _draw_without, _from_unit, _to_unit, mutate, rng_state, set_rng_state,
+                                      snap)
 from symnas.algorithms.base import Algorithm, Values
 
 from symnas.errors import SymnasError
@@ -40,6 +43,8 @@ class TPE(Algorithm):
       n_candidates: candidates drawn from l(x) per decision.
       gamma: ``n -> number of good observations`` (default :func:`default_gamma`).
       prior_weight: weight of the uniform/broad prior in each density.
+      max_retries: when a proposal was already made: model draws, then neighbours, then uniform samples tried
+        (this many of each) before the repeat is let through.
       seed: random seed.
 
     Example::
@@ -50,12 +55,12 @@ class TPE(Algorithm):
     snapshot_every = 25  # the state holds every observation
 
     def __init__(self, n_startup: int = 10, n_candidates: int = 24, gamma: Any = default_gamma,
-                 prior_weight: float = 1.0, seed: Optional[int] = None) -> None:
+                 prior_weight: float = 1.0, max_retries: int = 10, seed: Optional[int] = None) -> None:
         super().__init__(seed)
         if n_startup < 1 or n_candidates < 1:
             raise SymnasError(f"TPE: n_startup and n_candidates must be >= 1, got {n_startup!r}, {n_candidates!r}")
         self.n_startup, self.n_candidates, self.gamma = int(n_startup), int(n_candidates), gamma
-        self.prior_weight = float(prior_weight)
+        self.prior_weight, self.max_retries = float(prior_weight), int(max_retries)
         self.rng = random.Random(seed)
         self.obs: list[tuple[Genome, float]] = []
         self.seen: set[Genome] = set()
@@ -66,10 +71,18 @@ class TPE(Algorithm):
 
     def propose(self) -> Genome:
         g = self._propose()
-        for _ in range(20):  # a repeat would only be served from a cache: explore uniformly instead
+        # A repeat would only be served from a cache. Draw from the model again, then try a neighbour of the
+        # model's proposal, and only then a uniform sample: a converged model keeps proposing near the optimum
+        # instead of spending evaluations on random candidates.
+        for attempt in range(3 * self.max_retries):
             if g not in self.seen:
                 break
-            g = self.table.sample(self.rng)  # type: ignore[union-attr]
+            if attempt < self.max_retries:
+                g = self._propose()
+            elif attempt < 2 * self.max_retries:
+                g = mutate(self.table, g, self.rng)  # type: ignore[arg-type]
+            else:
+                g = self.table.sample(self.rng)  # type: ignore[union-attr]
         self.seen.add(g)
         return g
 
@@ -119,12 +132,18 @@ class TPE(Algorithm):
         return best  # type: ignore[return-value]
 
     def _cat(self, n: int, rows: list) -> list[float]:
-        w = [self.prior_weight / n] * n
+        """A Parzen mixture over ``n`` categories, as Optuna builds it: one kernel per observed category (its mass
+        1 on the observation plus ``prior_weight / kernels`` spread evenly) and one uniform prior kernel, averaged.
+        """
+        w = [0.0] * n
         for r in rows:
             for i in r:
                 w[i] += 1.0
-        s = sum(w)
-        return [x / s for x in w]
+        m = sum(w)
+        kernels = m + 1.0
+        spread = self.prior_weight / kernels
+        z = 1.0 + n * spread
+        return [((c + m * spread) / z + 1.0 / n) / kernels for c in w]
 
     def _pick_numeric(self, d: Decision, good: list, bad: list) -> tuple:
         ug = np.array([_to_unit(d, v) for v in good], dtype=float)
