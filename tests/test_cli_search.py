@@ -97,3 +97,18 @@ def test_algorithm_options(capsys):
     assert "tournament_size" in capsys.readouterr().err
     assert main([*base, "-o", "5"]) == 2
     assert "KEY=VALUE" in capsys.readouterr().err
+
+
+def test_readme_main_job(capsys):
+    """The quick start's main job, exactly as README writes it (after the install commands)."""
+    import re
+    import shlex
+
+    from symnas.cli.main import main
+
+    readme = (ROOT / "README.md").read_text()
+    line = next(m for m in re.findall(r"```bash\n(.*?)\n```", readme, re.S) if "symnas search" in m)
+    argv = shlex.split(line.split("&& symnas ", 1)[1])
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"\b150 evaluations\b", out) and "best {'value': 91." in out

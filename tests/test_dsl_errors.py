@@ -42,6 +42,7 @@ def _err(text: str) -> DSLError:
     ("import \"nope.sns\" as n", 1, 8, "cannot read"),
     ("a = 9 ** 9 ** 9", 1, 5, "too large"),
     ("a = choice(1, 2)\nrequire zz > 1", 2, 9, "unknown name 'zz'"),
+    ("a = {\"x\": 1,\n     2: 3}", 2, 6, "dict keys must be strings"),
 ])
 def test_error_names_place_with_caret_and_hint(text, line, col, words):
     e = _err(text)

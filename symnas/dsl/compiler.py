@@ -20,7 +20,8 @@ from typing import Any, Optional
 from symnas.dsl import decls
 from symnas.dsl.errors import DSLError, Source
 from symnas.dsl.parser import parse, position
-from symnas.dsl.runtime import BUILTINS, DERIVE_PATH, EvalError, binop, compare, getitem, number, string, unary
+from symnas.dsl.runtime import (BUILTINS, DERIVE_PATH, LITERALS, EvalError, binop, compare, eval_literal, getitem,
+                                string, unary)
 from symnas.dsl.imports import MISSING as _MISSING
 from symnas.dsl.values import RESERVED_CALLS, has_symbolic, is_ident, is_sym, literal, scalar_sym
 from symnas.errors import SymnasError
@@ -148,18 +149,14 @@ class Module:
         try:
             return self._ev(t)
         except EvalError as e:
-            raise self.err(t, e.message, e.hint) from None
+            raise self.err(e.node if e.node is not None else t, e.message, e.hint) from None
         except RecursionError:
             raise self.err(t, "expression nested too deeply") from None
 
     def _ev(self, t: Any) -> Any:
         d, c = t.data, t.children
-        if d == "number":
-            return number(str(c[0]))
-        if d == "string":
-            return string(str(c[0]))
-        if d in ("true", "false", "none"):
-            return {"true": True, "false": False, "none": None}[d]
+        if d in LITERALS:
+            return eval_literal(t, self.ev)
         if d == "name":
             v = self.lookup(str(c[0]), t)
             if v is _MISSING:
@@ -167,20 +164,6 @@ class Module:
             return v
         if d == "getattr":
             return self.attr(t)
-        if d == "list":
-            return [self.ev(x) for x in c if x is not None]
-        if d == "tuple":
-            return tuple(self.ev(x) for x in c if x is not None)
-        if d == "dict":
-            out: dict = {}
-            for p in c:
-                if p is None:
-                    continue
-                k = self.ev(p.children[0])
-                if not isinstance(k, str):
-                    raise self.err(p, "dict keys must be strings", 'write {"key": value}')
-                out[k] = self.ev(p.children[1])
-            return out
         if d == "listcomp":
             return self.listcomp(t)
         if d == "call":

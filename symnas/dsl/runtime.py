@@ -29,11 +29,11 @@ MAX_INT_BITS = 4096
 
 
 class EvalError(Exception):
-    """Internal: an evaluation problem; the caller adds the place (``file:line:col``)."""
+    """Internal: an evaluation problem; the caller adds the place (``file:line:col``), of ``node`` when given."""
 
-    def __init__(self, message: str, hint: str = "") -> None:
+    def __init__(self, message: str, hint: str = "", node: Any = None) -> None:
         super().__init__(message)
-        self.message, self.hint = message, hint
+        self.message, self.hint, self.node = message, hint, node
 
 
 def _check(v: Any) -> Any:
@@ -205,6 +205,36 @@ BUILTINS: dict[str, Callable[..., Any]] = {
 
 
 # --------------------------------------------------------------------------------------------- evaluator
+LITERALS = frozenset({"number", "string", "true", "false", "none", "list", "tuple", "dict"})
+
+
+def eval_literal(t: Any, ev: Callable[[Any], Any]) -> Any:
+    """The value of a literal or container node (one of :data:`LITERALS`), its items evaluated with ``ev``.
+
+    Shared by the load-time compiler and the build-time evaluator, which differ only in how names, calls and
+    operators on decisions are handled.
+    """
+    d, c = t.data, t.children
+    if d == "number":
+        return number(str(c[0]))
+    if d == "string":
+        return string(str(c[0]))
+    if d in ("true", "false", "none"):
+        return {"true": True, "false": False, "none": None}[d]
+    if d == "list":
+        return [ev(x) for x in c if x is not None]
+    if d == "tuple":
+        return tuple(ev(x) for x in c if x is not None)
+    out = {}  # dict
+    for p in c:
+        if p is not None:
+            k = ev(p.children[0])
+            if not isinstance(k, str):
+                raise EvalError("dict keys must be strings", 'write {"key": value}', node=p)
+            out[k] = ev(p.children[1])
+    return out
+
+
 class _Eval:
     def __init__(self, env: Mapping[str, Any]) -> None:
         self.env = env
@@ -217,12 +247,8 @@ class _Eval:
             raise EvalError("expression too expensive to evaluate")
         d = t.data
         c = t.children
-        if d == "number":
-            return number(str(c[0]))
-        if d == "string":
-            return string(str(c[0]))
-        if d in ("true", "false", "none"):
-            return {"true": True, "false": False, "none": None}[d]
+        if d in LITERALS:
+            return eval_literal(t, self.ev)
         if d == "name":
             n = str(c[0])
             if n in self.locals:
@@ -230,19 +256,6 @@ class _Eval:
             if n in self.env:
                 return self.env[n]
             raise EvalError(f"unknown name {n!r}")
-        if d == "list":
-            return [self.ev(x) for x in c if x is not None]
-        if d == "tuple":
-            return tuple(self.ev(x) for x in c if x is not None)
-        if d == "dict":
-            out = {}
-            for p in c:
-                if p is not None:
-                    k = self.ev(p.children[0])
-                    if not isinstance(k, str):
-                        raise EvalError("dict keys must be strings")
-                    out[k] = self.ev(p.children[1])
-            return out
         if d == "binop":
             return binop(str(c[1]), self.ev(c[0]), self.ev(c[2]))
         if d == "pow":
