@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, Iterator
 
 from symnas.dsl.importers.expr import literal, to_text
 from symnas.dsl.importers.ir import (NO_DEFAULT, FormatError, Param, from_space, number_or_text, to_space,
@@ -170,13 +170,16 @@ _VAL = r"[^,{}\[\]\s]+"
 _value = number_or_text
 
 
-def _pcs_lines(text: str) -> list[tuple[int, str]]:
-    out = []
+def _pcs_statements(text: str, where: str, forbidden: list[str]) -> Iterator[tuple[str, str]]:
+    """The ``(place, line)`` of each parameter or condition line of a PCS file (comments and blank lines
+    skipped); forbidden clauses ``{a=x, b=y}``, written alike in both PCS dialects, go to ``forbidden``."""
     for i, line in enumerate(text.splitlines(), 1):
         line = line.split("#", 1)[0].strip()
-        if line:
-            out.append((i, line))
-    return out
+        w = f"{where}:{i}:1"
+        if line.startswith("{"):
+            forbidden.append(_forbid_pcs(line.strip("{} "), w))
+        elif line:
+            yield w, line
 
 
 def _forbid_pcs(body: str, where: str) -> str:
@@ -203,11 +206,8 @@ def loads_pcs(text: str, where: str = "space.pcs") -> Space:
     params: dict[str, Param] = {}
     conds: dict[str, list[str]] = {}
     forb: list[str] = []
-    for ln, line in _pcs_lines(text):
-        w = f"{where}:{ln}:1"
-        if line.startswith("{"):
-            forb.append(_forbid_pcs(line.strip("{} "), w))
-        elif "|" in line:
+    for w, line in _pcs_statements(text, where, forb):
+        if "|" in line:
             m = re.fullmatch(r"(\S+)\s*\|\s*(\S+)\s+in\s*\{(.*)\}", line)
             if not m:
                 raise FormatError(f"{w}: classic PCS conditions must read 'child | parent in {{a, b}}': {line!r}")
@@ -239,11 +239,8 @@ def loads_pcs_new(text: str, where: str = "space.pcs") -> Space:
     params: dict[str, Param] = {}
     conds: dict[str, list[str]] = {}
     forb: list[str] = []
-    for ln, line in _pcs_lines(text):
-        w = f"{where}:{ln}:1"
-        if line.startswith("{"):
-            forb.append(_forbid_pcs(line.strip("{} "), w))
-        elif "|" in line:
+    for w, line in _pcs_statements(text, where, forb):
+        if "|" in line:
             child, rest = (s.strip() for s in line.split("|", 1))
             ors = []
             for disj in rest.split("||"):
