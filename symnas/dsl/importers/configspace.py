@@ -13,8 +13,8 @@ import re
 from typing import Any, Iterator
 
 from symnas.dsl.importers.expr import literal, to_text
-from symnas.dsl.importers.ir import (NO_DEFAULT, FormatError, Param, from_space, number_or_text, to_space,
-                                     unsupported)
+from symnas.dsl.importers.ir import (NO_DEFAULT, FormatError, Param, from_space, number_or_text, read_json,
+                                     to_space, unsupported)
 from symnas.space.space import Space
 
 __all__ = ["loads_json", "dumps_json", "loads_pcs", "loads_pcs_new"]
@@ -69,10 +69,7 @@ def _forbid_json(f: dict, where: str) -> str:
 
 def loads_json(text: str, where: str = "configspace.json") -> Space:
     """Reads ConfigSpace's JSON (``ConfigSpace.read_and_write.json``); see docs/formats.md for the mapping."""
-    try:
-        d = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FormatError(f"{where}:{exc.lineno}:{exc.colno}: {exc.msg}") from None
+    d = read_json(text, where)
     if not isinstance(d, dict) or "hyperparameters" not in d:
         raise FormatError(f"{where}: not a ConfigSpace JSON file (no 'hyperparameters')")
     params, notes = [], []

@@ -16,6 +16,7 @@ Example::
 """
 from __future__ import annotations
 
+import json
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -58,6 +59,14 @@ def number_or_text(s: str) -> Any:
         except ValueError:
             pass
     return s
+
+
+def read_json(text: str, where: str) -> Any:
+    """``json.loads(text)``; a syntax error becomes a :class:`FormatError` at ``where:line:col``."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FormatError(f"{where}:{exc.lineno}:{exc.colno}: {exc.msg}") from None
 
 
 def unsupported(items: list, what: str, where: str) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from symnas.dsl.importers.ir import FormatError, from_space, unsupported
+from symnas.dsl.importers.ir import FormatError, from_space, read_json, unsupported
 from symnas.space.placeholders import FloatRange, IntRange, OneOf
 from symnas.space.space import Space
 
@@ -60,10 +60,7 @@ def _node(spec: Any, path: str, notes: list, where: str) -> Any:
 
 def loads(text: str, where: str = "search_space.json") -> Space:
     """Reads an NNI search space (JSON text). Decision names are the keys (``model:cnn.kernel`` inside choices)."""
-    try:
-        d = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FormatError(f"{where}:{exc.lineno}:{exc.colno}: {exc.msg}") from None
+    d = read_json(text, where)
     if not isinstance(d, dict):
         raise FormatError(f"{where}: the search space must be a JSON object")
     notes: list = []
