@@ -64,6 +64,7 @@ class TPE(Algorithm):
         self.rng = random.Random(seed)
         self.obs: list[tuple[Genome, float]] = []
         self.seen: set[Genome] = set()
+        self._cache: Optional[tuple[int, list]] = None  # (observations, densities per decision)
 
     def feedback(self, genome: Genome, values: Values, *, cached: bool = False) -> None:
         if values is not None:
@@ -90,25 +91,37 @@ class TPE(Algorithm):
         table = self.table
         if len(self.obs) < self.n_startup:
             return table.sample(self.rng)  # type: ignore[union-attr]
+        out: list = []
+        for d, (lo, hi) in zip(table.decisions, self._model()):  # type: ignore[union-attr]
+            out.extend(self._pick_numeric(d, lo, hi) if d.kind in ("int", "float") else self._pick(d, lo, hi))
+        return table.canonical(out)  # type: ignore[union-attr]
+
+    def _model(self) -> list[tuple[Any, Any]]:
+        """Per decision, the good and bad densities (rebuilt only when an observation was added)."""
+        if self._cache is not None and self._cache[0] == len(self.obs):
+            return self._cache[1]
+        table = self.table
         ranked = sorted(self.obs, key=lambda o: -o[1])
         n_good = max(1, self.gamma(len(ranked)))
         good, bad = [g for g, _ in ranked[:n_good]], [g for g, _ in ranked[n_good:]]
         act_good = [table.active(g) for g in good]  # type: ignore[union-attr]
         act_bad = [table.active(g) for g in bad]  # type: ignore[union-attr]
-        out: list = []
+        model = []
         for d in table.decisions:  # type: ignore[union-attr]
             gs = [g[d.offset:d.offset + d.width] for g, a in zip(good, act_good) if a[d.index]]
             bs = [g[d.offset:d.offset + d.width] for g, a in zip(bad, act_bad) if a[d.index]]
-            out.extend(self._pick(d, gs, bs))
-        return table.canonical(out)  # type: ignore[union-attr]
+            if d.kind in ("int", "float"):
+                model.append((_parzen(np.array([_to_unit(d, x[0]) for x in gs], dtype=float), self.prior_weight),
+                              _parzen(np.array([_to_unit(d, x[0]) for x in bs], dtype=float), self.prior_weight)))
+            else:
+                rows = 1 if d.kind in ("choice", "subset") else d.n
+                model.append(tuple([self._cat(d.n, [x if d.kind != "perm" else (x[j],) for x in obs])
+                                    for j in range(rows)] for obs in (gs, bs)))
+        self._cache = (len(self.obs), model)
+        return model
 
     # -- per-kind densities ---------------------------------------------------------------------------------
-    def _pick(self, d: Decision, good: list, bad: list) -> tuple:
-        if d.kind in ("int", "float"):
-            return self._pick_numeric(d, [x[0] for x in good], [x[0] for x in bad])
-        rows = 1 if d.kind in ("choice", "subset") else d.n
-        pl = [self._cat(d.n, [x if d.kind != "perm" else (x[j],) for x in good]) for j in range(rows)]
-        pg = [self._cat(d.n, [x if d.kind != "perm" else (x[j],) for x in bad]) for j in range(rows)]
+    def _pick(self, d: Decision, pl: list, pg: list) -> tuple:
         best, best_score = None, -math.inf
         for _ in range(self.n_candidates):
             if d.kind == "choice":
@@ -145,11 +158,8 @@ class TPE(Algorithm):
         z = 1.0 + n * spread
         return [((c + m * spread) / z + 1.0 / n) / kernels for c in w]
 
-    def _pick_numeric(self, d: Decision, good: list, bad: list) -> tuple:
-        ug = np.array([_to_unit(d, v) for v in good], dtype=float)
-        ub = np.array([_to_unit(d, v) for v in bad], dtype=float)
-        mus_l, sig_l, w_l = _parzen(ug, self.prior_weight)
-        mus_g, sig_g, w_g = _parzen(ub, self.prior_weight)
+    def _pick_numeric(self, d: Decision, lo: tuple, hi: tuple) -> tuple:
+        (mus_l, sig_l, w_l), (mus_g, sig_g, w_g) = lo, hi
         comps = [self.rng.choices(range(len(w_l)), weights=list(w_l))[0] for _ in range(self.n_candidates)]
         cands = np.clip([self.rng.gauss(mus_l[c], sig_l[c]) for c in comps], 0.0, 1.0)
         score = _logpdf(cands, mus_l, sig_l, w_l) - _logpdf(cands, mus_g, sig_g, w_g)
@@ -162,6 +172,7 @@ class TPE(Algorithm):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         set_rng_state(self.rng, state["rng"])
         self.obs = [(tuple(g), v) for g, v in state["obs"]]
+        self._cache = None
         self.seen = {tuple(g) for g in state["seen"]}
 
 
