@@ -164,15 +164,28 @@ def ci95(x: np.ndarray) -> tuple[float, float]:
     return m, h
 
 
+def welch(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """Difference of means ``mean(a) - mean(b)`` and its two-sided p-value (Welch's t, normal approximation: 100
+    seeds per side)."""
+    d = float(np.mean(a) - np.mean(b))
+    se = math.sqrt(float(np.var(a, ddof=1)) / len(a) + float(np.var(b, ddof=1)) / len(b))
+    return d, (math.erfc(abs(d) / se / math.sqrt(2.0)) if se > 0 else (0.0 if d else 1.0))
+
+
+REFERENCE = "Optuna TPE"  # the difference column compares each row with this peer
+
+
 def table_md(runs: dict, title: str) -> str:
-    lines = [f"### {title}", "", "| algorithm | seeds | best@50 | best@100 | best@150 (mean ± 95% CI) | median time to 150 (s) |",
-             "|---|---|---|---|---|---|"]
+    lines = [f"### {title}", "", "| algorithm | seeds | best@50 | best@100 | best@150 (mean ± 95% CI) | "
+             f"best@150 − {REFERENCE} (p, Welch) | median time to 150 (s) |", "|---|---|---|---|---|---|---|"]
+    ref = np.array([c[0][-1] for c in runs[REFERENCE]]) if REFERENCE in runs else None
     for name, curves in sorted(runs.items(), key=lambda kv: -np.mean([c[0][-1] for c in kv[1]])):
         acc = np.array([c[0] for c in curves])
         fmt = [f"{ci95(acc[:, i])[0]:.3f}" for i in (49, 99)]
         m, h = ci95(acc[:, -1])
+        diff = "" if ref is None or name == REFERENCE else "{:+.3f} (p = {:.2g})".format(*welch(acc[:, -1], ref))
         tmed = float(np.median([c[1][-1] for c in curves]))
-        lines.append(f"| {name} | {len(curves)} | {fmt[0]} | {fmt[1]} | {m:.3f} ± {h:.3f} | {tmed:.0f} |")
+        lines.append(f"| {name} | {len(curves)} | {fmt[0]} | {fmt[1]} | {m:.3f} ± {h:.3f} | {diff} | {tmed:.0f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -267,7 +280,7 @@ def overhead(history: int = 10_000, measure: int = 2_000) -> list[str]:
     table = nasbench201_space().table
     rng = np.random.default_rng(0)
     lines = ["| what | per-trial time (ms) |", "|---|---|"]
-    algo = A.RegularizedEvolution(10, 3, seed=0).setup(table)
+    algo = A.RegularizedEvolution(10, 10, seed=0).setup(table)
     for _ in range(history):
         g = algo.propose()
         algo.feedback(g, (float(rng.random()),))
@@ -276,7 +289,7 @@ def overhead(history: int = 10_000, measure: int = 2_000) -> list[str]:
         g = algo.propose()
         algo.feedback(g, (float(rng.random()),))
     lines.append(f"| symnas evolution propose+feedback, {history} history | {(time.perf_counter() - t0) / measure * 1e3:.3f} |")
-    study = sn.Study(nasbench201_space(), A.RegularizedEvolution(10, 3, seed=0))
+    study = sn.Study(nasbench201_space(), A.RegularizedEvolution(10, 10, seed=0))
     study.optimize(lambda t: float(rng.random()), history)
     t0 = time.perf_counter()
     study.optimize(lambda t: float(rng.random()), measure)
@@ -292,6 +305,12 @@ def overhead(history: int = 10_000, measure: int = 2_000) -> list[str]:
     t0 = time.perf_counter()
     ost.optimize(f, n_trials=measure)
     lines.append(f"| Optuna RandomSampler in-memory, {history} history | {(time.perf_counter() - t0) / measure * 1e3:.3f} |")
+    t0 = time.perf_counter()
+    sn.Study(nasbench201_space(), A.TPE(seed=0)).optimize(lambda t: float(rng.random()), BUDGET)
+    lines.append(f"| symnas TPE in a Study, {BUDGET} trials | {(time.perf_counter() - t0) / BUDGET * 1e3:.3f} |")
+    t0 = time.perf_counter()
+    optuna.create_study(sampler=optuna.samplers.TPESampler(seed=0)).optimize(f, n_trials=BUDGET)
+    lines.append(f"| Optuna TPESampler in-memory, {BUDGET} trials | {(time.perf_counter() - t0) / BUDGET * 1e3:.3f} |")
     for name, a in (("PPO (batch 8, 4 epochs)", A.PPO(seed=0)), ("REINFORCE", A.Reinforce(lr=0.5, seed=0))):
         a.setup(table)
         t0 = time.perf_counter()
@@ -322,10 +341,11 @@ def main(argv=None) -> None:
     if args.quick:
         skip.add("overhead")
     bench = Bench()
-    cfg = {"P": 30, "S": 10, "ppo_lr": 0.1, "ppo_batch": 4, "ppo_epochs": 4, "rl_lr": 0.5}  # from --tune (seeds 1000+)
+    cfg = {"P": 10, "S": 10, "ppo_lr": 0.1, "ppo_batch": 4, "ppo_epochs": 4, "rl_lr": 0.5}  # from --tune (seeds 1000+)
     if args.tune:
         seeds = list(range(1000, 1000 + n))
-        for P, S in ((10, 3), (20, 5), (30, 10), (50, 10)):
+        grid = [(P, S) for P in (8, 10, 12, 16, 20, 30, 50) for S in sorted({3, 5, 7, 10, P}) if S <= P]
+        for P, S in grid:
             c = dict(cfg, P=P, S=S)
             r = run_all(seeds, False, bench, c, peers=False, only={"symnas evolution"})
             print(f"evolution P={P} S={S}: {np.mean([x[0][-1] for x in r['symnas evolution']]):.3f}")
