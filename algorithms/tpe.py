@@ -92,8 +92,8 @@ class TPE(Algorithm):
         if len(self.obs) < self.n_startup:
             return table.sample(self.rng)  # type: ignore[union-attr]
         out: list = []
-        for d, (lo, hi) in zip(table.decisions, self._model()):  # type: ignore[union-attr]
-            out.extend(self._pick_numeric(d, lo, hi) if d.kind in ("int", "float") else self._pick(d, lo, hi))
+        for d, (good, bad) in zip(table.decisions, self._model()):  # type: ignore[union-attr]
+            out.extend(self._pick_numeric(d, good, bad) if d.kind in ("int", "float") else self._pick(d, good, bad))
         return table.canonical(out)  # type: ignore[union-attr]
 
     def _model(self) -> list[tuple[Any, Any]]:
@@ -158,8 +158,8 @@ class TPE(Algorithm):
         z = 1.0 + n * spread
         return [((c + m * spread) / z + 1.0 / n) / kernels for c in w]
 
-    def _pick_numeric(self, d: Decision, lo: tuple, hi: tuple) -> tuple:
-        (mus_l, sig_l, w_l), (mus_g, sig_g, w_g) = lo, hi
+    def _pick_numeric(self, d: Decision, good: tuple, bad: tuple) -> tuple:
+        (mus_l, sig_l, w_l), (mus_g, sig_g, w_g) = good, bad
         comps = [self.rng.choices(range(len(w_l)), weights=list(w_l))[0] for _ in range(self.n_candidates)]
         cands = np.clip([self.rng.gauss(mus_l[c], sig_l[c]) for c in comps], 0.0, 1.0)
         score = _logpdf(cands, mus_l, sig_l, w_l) - _logpdf(cands, mus_g, sig_g, w_g)
