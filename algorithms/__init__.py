@@ -10,7 +10,7 @@ Example::
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from symnas.algorithms.base import Algorithm
 from symnas.algorithms.evolution import RegularizedEvolution
@@ -20,6 +20,9 @@ from symnas.algorithms.optuna_search import OptunaMissing, OptunaSearch
 from symnas.algorithms.random import RandomSearch
 from symnas.algorithms.tpe import TPE
 from symnas.errors import SymnasError
+
+if TYPE_CHECKING:  # imported lazily by __getattr__ at runtime, so that importing symnas does not import torch
+    from symnas.algorithms.reinforce import PPO, Reinforce
 
 __all__ = ["Algorithm", "RandomSearch", "RegularizedEvolution", "Reinforce", "PPO", "TPE", "NSGA2", "Scalarized",
            "ParetoArchive", "GridSearch", "OptunaSearch", "OptunaMissing", "get", "names", "REGISTRY"]

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import difflib
 import os
-from typing import Any, Optional
+from typing import Any, Optional, cast
 
+import lark
 
 from symnas.dsl import decls
 from symnas.dsl.errors import DSLError, Source
@@ -36,7 +37,7 @@ __all__ = ["compile_source", "Module"]
 class _Binding:
     __slots__ = ("name", "node", "let", "state", "value", "line", "col")
 
-    def __init__(self, name: str, node: Any, let: bool, line: int, col: int) -> None:
+    def __init__(self, name: str, node: Any, let: bool, line: Optional[int], col: Optional[int]) -> None:
         self.name, self.node, self.let, self.line, self.col = name, node, let, line, col
         self.state, self.value = 0, None  # 0 new, 1 resolving, 2 done
 
@@ -81,7 +82,8 @@ class Module:
                 if name in RESERVED_CALLS or name in BUILTINS:
                     raise self.err(c[0], f"{name!r} is a built-in function and cannot be rebound",
                                    "choose another name")
-                self.bindings[name] = _Binding(name, c[1], kind == "let_stmt", c[0].line, c[0].column)
+                tok = cast(lark.Token, c[0])  # the bound NAME
+                self.bindings[name] = _Binding(name, c[1], kind == "let_stmt", tok.line, tok.column)
             elif kind == "build_stmt":
                 builds.append(st)
             elif kind in ("require_stmt", "forbid_stmt"):

@@ -35,11 +35,12 @@ class _Printer:
 
     def value(self, v: Any) -> str:
         if isinstance(v, Placeholder):
-            if _declarable(v):
-                if v.name not in self.decls:
-                    self.decls[v.name] = ""  # reserve (ties refer to the first)
-                    self.decls[v.name] = self.ctor(v, named=True)
-                return v.name
+            name = v.name
+            if name is not None and _declarable(v):
+                if name not in self.decls:
+                    self.decls[name] = ""  # reserve (ties refer to the first)
+                    self.decls[name] = self.ctor(v, named=True)
+                return name
             return self.ctor(v, named=False)
         if is_sym(v) and self._sym_ok(v):
             for ph in v.kwargs["vars"].values():
@@ -106,6 +107,7 @@ class _Printer:
                               and len(set(labels)) == len(labels)
                               and all(is_ident(x) and x not in ("default", "name", "hints") for x in labels))
                 if use_labels:
+                    assert isinstance(labels, list)
                     args = [f"{lab}={self.value(c)}" for lab, c in zip(labels, ph.candidates)]
                 else:
                     args = [self.value(c) for c in ph.candidates]

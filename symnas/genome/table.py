@@ -192,7 +192,7 @@ class DecisionTable:
     def genes(self, genome: Genome, d: Decision) -> tuple:
         return tuple(genome[d.offset:d.offset + d.width])
 
-    def _holds(self, genome: Genome, active: list[bool], d: Decision) -> bool:
+    def _holds(self, genome: Sequence[Gene], active: list[bool], d: Decision) -> bool:
         for parent, allowed in d.conditions:
             if not active[parent]:
                 continue

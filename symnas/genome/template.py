@@ -7,9 +7,9 @@ hand-built description. Subtrees without decisions decode to one shared, precomp
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Sequence
 
-from symnas.genome.table import Decision, Genome
+from symnas.genome.table import Decision
 from symnas.space.spec import Spec
 
 __all__ = ["Node", "Const", "ListNode", "DictNode", "SpecNode", "ChoiceNode", "SubsetNode", "ValueNode",
@@ -20,7 +20,7 @@ class Node:
     __slots__ = ("path",)
     has_decisions = True
 
-    def decode(self, g: Genome) -> Any:
+    def decode(self, g: Sequence[Any]) -> Any:
         raise NotImplementedError
 
     def match(self, value: Any, genes: dict[int, Any]) -> bool:
@@ -38,7 +38,7 @@ class Const(Node):
     def __init__(self, value: Any, path: str = "") -> None:
         self.value, self.path = value, path
 
-    def decode(self, g: Genome) -> Any:
+    def decode(self, g: Sequence[Any]) -> Any:
         return self.value
 
     def match(self, value: Any, genes: dict[int, Any]) -> bool:
@@ -71,7 +71,7 @@ class ListNode(Node):
     def __init__(self, items: list[Node], is_tuple: bool, path: str) -> None:
         self.items, self.tuple, self.path = items, is_tuple, path
 
-    def decode(self, g: Genome) -> Any:
+    def decode(self, g: Sequence[Any]) -> Any:
         out = [n.decode(g) for n in self.items]
         return tuple(out) if self.tuple else out
 
@@ -90,7 +90,7 @@ class DictNode(Node):
     def __init__(self, keys: list[str], items: list[Node], path: str) -> None:
         self.keys, self.items, self.path = keys, items, path
 
-    def decode(self, g: Genome) -> Any:
+    def decode(self, g: Sequence[Any]) -> Any:
         return {k: n.decode(g) for k, n in zip(self.keys, self.items)}
 
     def match(self, value: Any, genes: dict[int, Any]) -> bool:
@@ -108,7 +108,7 @@ class SpecNode(Node):
     def __init__(self, target: Any, args: list[Node], keys: list[str], kwargs: list[Node], path: str) -> None:
         self.target, self.args, self.keys, self.kwargs, self.path = target, args, keys, kwargs, path
 
-    def decode(self, g: Genome) -> Any:
+    def decode(self, g: Sequence[Any]) -> Any:
         return Spec(self.target, tuple(n.decode(g) for n in self.args),
                     {k: n.decode(g) for k, n in zip(self.keys, self.kwargs)})
 
@@ -130,7 +130,7 @@ class ChoiceNode(Node):
     def __init__(self, decision: Decision, cands: list[Node], path: str) -> None:
         self.decision, self.cands, self.offset, self.path = decision, cands, decision.offset, path
 
-    def decode(self, g: Genome) -> Any:
+    def decode(self, g: Sequence[Any]) -> Any:
         return self.cands[g[self.offset]].decode(g)
 
     def match(self, value: Any, genes: dict[int, Any]) -> bool:
@@ -157,7 +157,7 @@ class SubsetNode(Node):
     def __init__(self, decision: Decision, cands: list[Node], path: str) -> None:
         self.decision, self.cands, self.offset, self.path = decision, cands, decision.offset, path
 
-    def decode(self, g: Genome) -> Any:
+    def decode(self, g: Sequence[Any]) -> Any:
         o = self.offset
         return [self.cands[g[o + i]].decode(g) for i in range(self.decision.k)]
 
@@ -199,7 +199,7 @@ def _subset_size(sizes: list[float], k: int, distinct: bool, is_sorted: bool) ->
     if not distinct and not is_sorted:
         return sum(sizes) ** k
     # e[j]: elementary (distinct) or complete (repetition) symmetric polynomial of degree j.
-    e = [1] + [0] * k
+    e: list[float] = [1, *[0] * k]
     for s in sizes:
         if distinct:
             for j in range(k, 0, -1):
@@ -217,7 +217,7 @@ class ValueNode(Node):
         self.decision, self.offset, self.path = decision, decision.offset, path
         self.is_int = decision.kind == "int"
 
-    def decode(self, g: Genome) -> Any:
+    def decode(self, g: Sequence[Any]) -> Any:
         return g[self.offset]
 
     def match(self, value: Any, genes: dict[int, Any]) -> bool:
@@ -246,7 +246,7 @@ class PermNode(Node):
     def __init__(self, decision: Decision, items: list[Node], path: str) -> None:
         self.decision, self.items, self.offset, self.path = decision, items, decision.offset, path
 
-    def decode(self, g: Genome) -> Any:
+    def decode(self, g: Sequence[Any]) -> Any:
         o = self.offset
         return [self.items[g[o + i]].decode(g) for i in range(self.decision.n)]
 

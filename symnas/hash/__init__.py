@@ -12,11 +12,14 @@ Example::
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from symnas.hash.cache import Entry, HashCache, MemoryCache
 from symnas.hash.dedup import Dedup, DedupError, functional_key, genome_key, nb201_probe_build, structural_key
 from symnas.hash.structural import StructuralHashError, structural_hash
+
+if TYPE_CHECKING:  # imported lazily by __getattr__ at runtime, so that importing symnas does not import torch
+    from symnas.hash.functional import FunctionalHashError, fingerprint, functional_hash, probe_input
 
 _LAZY = {"functional_hash", "fingerprint", "probe_input", "FunctionalHashError"}
 

@@ -14,7 +14,7 @@ Example::
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence, Union
+from typing import Callable, Sequence, Union, cast
 
 import torch
 from torch import nn
@@ -212,10 +212,11 @@ def build_macro(net: nn.Module, C: int, N: int, num_classes: int, make_cell: Cal
 
 def macro_forward(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """The forward pass of a network made by :func:`build_macro`: logits."""
-    x = net.stem(x)
-    for cell in net.cells:
+    x = cast(nn.Module, net.stem)(x)
+    for cell in cast(nn.ModuleList, net.cells):
         x = cell(x)
-    return net.classifier(net.global_pooling(net.lastact(x)).flatten(1))
+    lastact, pooling = cast(nn.Module, net.lastact), cast(nn.Module, net.global_pooling)
+    return cast(nn.Module, net.classifier)(pooling(lastact(x)).flatten(1))
 
 
 class NB201Network(nn.Module):

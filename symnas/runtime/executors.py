@@ -58,6 +58,7 @@ class SerialExecutor:
         fut.set_running_or_notify_cancel()
         alarm = (self.timeout is not None and threading.current_thread() is threading.main_thread()
                  and hasattr(signal, "setitimer"))
+        old = None
         if alarm:
             def on_alarm(signum: int, frame: Any) -> None:
                 raise TrialTimeout(f"evaluation timed out after {self.timeout:g} s")
@@ -118,6 +119,7 @@ def _worker_main(conn: Any, device: str, env: dict[str, str]) -> None:
 
 class _Task:
     __slots__ = ("id", "payload", "future", "tries", "deadline")
+    deadline: Optional[float]
 
     def __init__(self, tid: int, payload: bytes, future: Future) -> None:
         self.id, self.payload, self.future, self.tries, self.deadline = tid, payload, future, 0, None
@@ -213,7 +215,8 @@ class ProcessExecutor:
                 self._pending.popleft().future.cancel()
             for w in self._workers:
                 if w.task is not None:
-                    w.task.future.cancel() or w.task.future.set_exception(WorkerCrashed("terminated"))
+                    if not w.task.future.cancel():
+                        w.task.future.set_exception(WorkerCrashed("terminated"))
                     w.task = None
                 w.kill()
         self._wake()

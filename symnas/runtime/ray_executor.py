@@ -66,12 +66,14 @@ class RayExecutor:
                  num_cpus: float = 1, num_gpus: float = 0, init_kwargs: Optional[dict[str, Any]] = None) -> None:
         try:
             import ray
+            import ray.exceptions  # noqa: F401  (loaded by ray itself; named so that type checkers see it)
         except ImportError:
             raise BackendUnavailable("RayExecutor: Ray is not installed; install the extra: pip install "
                                      "'symnas[ray]'") from None
         self._ray = ray
         if not ray.is_initialized():
-            ray.init(**({"include_dashboard": False, "log_to_driver": False} | dict(init_kwargs or {})))
+            defaults: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
+            ray.init(**(defaults | dict(init_kwargs or {})))
         self.max_workers, self.timeout, self.max_retries = max_workers, timeout, max_retries
         self._remote = ray.remote(_call_on_ray_worker).options(max_retries=max_retries, num_cpus=num_cpus,
                                                                num_gpus=num_gpus, retry_exceptions=False)

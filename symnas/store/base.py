@@ -57,6 +57,7 @@ class Storage(Protocol):
 
     def trials(self, study: str) -> list[TrialRecord]:
         """All trials of the study, by number."""
+        ...
 
     def save_algorithm_state(self, study: str, state: dict[str, Any], event: int) -> None:
         """Keeps the algorithm snapshot taken after event ``event``."""
@@ -66,3 +67,4 @@ class Storage(Protocol):
 
     def studies(self) -> Sequence[str]:
         """Names of the studies in this store."""
+        ...

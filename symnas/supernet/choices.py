@@ -17,7 +17,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Optional, cast
 
 import torch
 from torch import nn
@@ -145,7 +145,7 @@ class LayerChoice(nn.Module):
             if name.startswith("_") or name in ("candidates", "slot", "path"):
                 raise
             # attributes every candidate agrees on (e.g. out_channels read by a parent module)
-            cands = self._modules.get("candidates")
+            cands = cast(Optional[nn.ModuleList], self._modules.get("candidates"))
             vals = [getattr(c, name, _MISSING) for c in (cands or [])]
             if vals and all(v is not _MISSING for v in vals) and all(_same(v, vals[0]) for v in vals):
                 return vals[0]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Union, cast
 
 import torch
 
@@ -34,7 +35,7 @@ class Data:
             raise SupernetError(f"Data.split: unknown split {name!r} (train, val, test)")
         return getattr(self, f"x_{name}"), getattr(self, f"y_{name}")
 
-    def batches(self, name: str, batch_size: int, seed: int = 0, device: object = None
+    def batches(self, name: str, batch_size: int, seed: int = 0, device: Union[torch.device, str, int, None] = None
                 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """Endless shuffled mini-batches of one split (a new permutation every epoch)."""
         x, y = self.split(name)
@@ -61,8 +62,9 @@ def digits_data(seed: int = 0, channels: int = 1, size: int = 8, flat: bool = Fa
         data = digits_data(seed=0, channels=3)    # for NAS-Bench-201's 3-channel stem
     """
     from sklearn.datasets import load_digits
+    from sklearn.utils import Bunch
 
-    d = load_digits()
+    d = cast(Bunch, load_digits())  # a Bunch unless return_X_y=True
     x = torch.tensor(d.data, dtype=torch.float32) / 16.0
     y = torch.tensor(d.target, dtype=torch.long)
     if not flat:

@@ -57,6 +57,7 @@ class NB201SuperCell(nn.Module):
                 if jj == j:
                     y = self.layers[e](nodes[i])
                     total = y if total is None else total + y
+            assert total is not None  # every node has incoming edges
             nodes.append(total)
         return nodes[-1]
 

@@ -72,6 +72,7 @@ class SuperConv2d(nn.Module):
         k = self.k
         if isinstance(k, ValueChoice) and k.mode() == "weighted":
             w = k.weights()
+            assert w is not None  # weighted mode
             eff = None
             for i in k.state.active(k.slot):
                 m = (K - k.values[i]) // 2
@@ -79,6 +80,7 @@ class SuperConv2d(nn.Module):
                 mask[m:K - m, m:K - m] = 1
                 term = w[i] * mask
                 eff = term if eff is None else eff + term
+            assert eff is not None  # at least one candidate is active
             return self.weight * eff
         m = (K - _cur(k)) // 2
         return self.weight[:, :, m:K - m, m:K - m]

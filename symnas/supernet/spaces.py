@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 import symnas as sn
+from symnas.space.placeholders import OneOf
 
 __all__ = ["LAYER_OPS", "ConvBNReLU", "DigitsNet", "digits_space"]
 
@@ -58,8 +59,8 @@ class DigitsNet(nn.Module):
         return self.classifier(self.layers(self.stem(x)).mean((2, 3)))
 
 
-def layer_choice(C: int) -> sn.space.placeholders.OneOf:
-    return sn.oneof([ConvBNReLU.spec(C, 1), ConvBNReLU.spec(C, 3), ConvBNReLU.spec(C, 5), sn.nn.Identity(),
+def layer_choice(C: int) -> OneOf:
+    return sn.oneof([sn.spec(ConvBNReLU, C, 1), sn.spec(ConvBNReLU, C, 3), sn.spec(ConvBNReLU, C, 5), sn.nn.Identity(),
                      sn.nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)])
 
 

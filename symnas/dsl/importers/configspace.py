@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Iterator
+from typing import Any, Iterator, cast
 
 from symnas.dsl.importers.expr import literal, to_text
 from symnas.dsl.importers.ir import (NO_DEFAULT, FormatError, Param, from_space, number_or_text, read_json,
@@ -46,7 +46,7 @@ def _cond_json(c: dict, where: str) -> tuple[str, list[str]]:
         if t == "AND":
             return parts[0][0], [e for p in parts for e in p[1]]
         return parts[0][0], [" or ".join("(" + " and ".join(p[1]) + ")" for p in parts)]
-    child, parent = c.get("child"), c.get("parent")
+    child, parent = cast(str, c.get("child")), cast(str, c.get("parent"))  # names: strings in ConfigSpace JSON
     if t == "IN":
         return child, [f"{_n(parent)} in [{', '.join(literal(v) for v in c['values'])}]"]
     if t in _REL:

@@ -54,8 +54,10 @@ def _tokens(text: str) -> list[tuple[str, Any, int]]:
         m = _TOKEN.match(text, pos)
         if not m or m.end() == pos:
             raise ExprError(f"expression {text!r}, col {pos + 1}: unexpected character {text[pos:].lstrip()[:1]!r}")
-        col, pos = m.start(m.lastgroup) + 1, m.end()
-        kind, val = m.lastgroup, m.group(m.lastgroup)
+        kind = m.lastgroup
+        assert kind is not None  # every alternative of _TOKEN is a named group
+        col, pos = m.start(kind) + 1, m.end()
+        val = m.group(kind)
         if kind == "num":
             out.append(("lit", float(val) if any(c in val for c in ".eE") else int(val), col))
         elif kind == "str":
