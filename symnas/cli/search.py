@@ -185,8 +185,9 @@ def run_search(args: argparse.Namespace) -> int:
         from symnas.store.sqlite import SQLiteStore
 
         store = SQLiteStore(args.store)
-    study = sn.Study(space, make_algorithm(args.algorithm, args.seed, parse_options(args.option)), objectives=_objectives(args, metrics),
-                     store=store, name=args.name, dedup=_dedup(args.dedup, store, args.name, space))
+    algorithm = make_algorithm(args.algorithm, args.seed, parse_options(args.option))
+    study = sn.Study(space, algorithm, objectives=_objectives(args, metrics), store=store, name=args.name,
+                     dedup=_dedup(args.dedup, store, args.name, space))
     backend = args.backend or ("serial" if args.workers == 1 else "process")
     remaining = max(0, args.trials - study.stats["evaluations"])
     progress = {"auto": None, "on": True, "off": False}[args.progress]
