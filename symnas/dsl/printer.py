@@ -20,7 +20,7 @@ from symnas.dsl.values import RESERVED_CALLS, is_ident, is_sym, literal
 from symnas.errors import SymnasError
 from symnas.space.placeholders import FloatRange, IntRange, ManyOf, OneOf, Permutation, Placeholder
 from symnas.space.space import Space
-from symnas.space.spec import Spec, target_path
+from symnas.space.spec import Spec, is_symbolic, target_path
 
 __all__ = ["dumps", "format_value"]
 
@@ -151,20 +151,10 @@ class _Printer:
 
     def _std_hints(self, ph: Placeholder, kw: list, labels: Any) -> Any:
         h = ph.hints
-        has_default = isinstance(h, dict) and "default" in h and not _has_placeholder(h["default"])
+        has_default = isinstance(h, dict) and "default" in h and not is_symbolic(h["default"])
         if has_default:
             kw.append(f"default={self.value(h['default'])}")
         return hints_for(h["default"] if has_default else None, has_default, labels)
-
-
-def _has_placeholder(v: Any) -> bool:
-    if isinstance(v, (Placeholder, Spec)):
-        return True
-    if isinstance(v, (list, tuple)):
-        return any(_has_placeholder(x) for x in v)
-    if isinstance(v, dict):
-        return any(_has_placeholder(x) for x in v.values())
-    return False
 
 
 def _json(v: Any) -> Any:

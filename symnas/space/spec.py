@@ -34,7 +34,8 @@ from typing import Any, Callable, Mapping, Optional, TypeVar, Union
 from symnas.errors import BuildError, SpaceError
 from symnas.space.placeholders import Placeholder
 
-__all__ = ["Spec", "spec", "searchable", "register", "resolve", "allow_import", "target_path", "is_symbolic"]
+__all__ = ["Spec", "spec", "searchable", "register", "resolve", "allow_import", "target_path", "is_symbolic",
+           "contains"]
 
 T = TypeVar("T")
 _REGISTRY: dict[str, Any] = {}
@@ -105,15 +106,21 @@ def resolve(target: Union[str, Any], where: str = "") -> Any:
     return obj
 
 
-def is_symbolic(value: Any) -> bool:
-    """True if ``value`` contains a placeholder or a spec (so a searchable call must return a spec)."""
-    if isinstance(value, (Placeholder, Spec)):
+def contains(value: Any, kinds: Union[type, tuple[type, ...]]) -> bool:
+    """True if ``value`` is, or holds in its lists, tuples and dict values, an instance of ``kinds`` (specs are
+    not looked into)."""
+    if isinstance(value, kinds):
         return True
     if isinstance(value, (list, tuple)):
-        return any(is_symbolic(v) for v in value)
+        return any(contains(v, kinds) for v in value)
     if isinstance(value, dict):
-        return any(is_symbolic(v) for v in value.values())
+        return any(contains(v, kinds) for v in value.values())
     return False
+
+
+def is_symbolic(value: Any) -> bool:
+    """True if ``value`` contains a placeholder or a spec (so a searchable call must return a spec)."""
+    return contains(value, (Placeholder, Spec))
 
 
 def _signature(fn: Any) -> Optional[inspect.Signature]:

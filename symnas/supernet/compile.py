@@ -40,7 +40,7 @@ from symnas.genome.template import (
     SubsetNode,
 )
 from symnas.space.space import Space
-from symnas.space.spec import Spec, resolve, target_path
+from symnas.space.spec import Spec, contains, resolve, target_path
 from symnas.supernet.choices import (
     MODES,
     ArchState,
@@ -78,17 +78,7 @@ def supernet_hook(target: str | Any) -> Callable[..., nn.Module] | None:
 
 def _is_value_choice(node: Node) -> bool:
     return (isinstance(node, ChoiceNode) and all(isinstance(c, Const) for c in node.cands)
-            and not any(_has_spec(c.value) for c in node.cands))  # type: ignore[attr-defined]
-
-
-def _has_spec(v: Any) -> bool:
-    if isinstance(v, Spec):
-        return True
-    if isinstance(v, (list, tuple)):
-        return any(_has_spec(x) for x in v)
-    if isinstance(v, dict):
-        return any(_has_spec(x) for x in v.values())
-    return False
+            and not any(contains(c.value, Spec) for c in node.cands))  # type: ignore[attr-defined]
 
 
 def _local_value_choices(nodes: Iterable[Node], out: list[ChoiceNode]) -> None:
@@ -176,7 +166,7 @@ class _Compiler:
         if slot in fixed:
             return self.build(cands[fixed[slot]], fixed)
         path = node.path
-        if all(isinstance(c, Const) and not _has_spec(c.value) for c in cands):
+        if all(isinstance(c, Const) and not contains(c.value, Spec) for c in cands):
             return ValueChoice(self.state, slot, [c.value for c in cands], path)  # type: ignore[attr-defined]
         built = [self.build(c, fixed) for c in cands]
         bad = [i for i, b in enumerate(built) if not isinstance(b, nn.Module)]
