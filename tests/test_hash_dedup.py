@@ -201,7 +201,7 @@ def test_with_the_sqlite_cache_of_the_store():
     d.record("a", (1.0,), 1.0)
     d.record("a", (2.0,), 1.0)
     assert d.lookup("a") == (1.5,)
-    assert dict(cache.items())["a"].hits == 1
+    assert dict(cache.items())["a"]["hits"] == 1  # the store keeps the entry as a JSON dict
 
 
 def test_study_serves_repeats_from_the_cache():

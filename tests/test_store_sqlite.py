@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.evaluators
 
 import symnas as sn  # noqa: E402
 from symnas.errors import StoreError  # noqa: E402
-from symnas.hash.cache import Entry, HashCache  # noqa: E402
+from symnas.hash.cache import Entry, HashCache, StoreCache  # noqa: E402
 from symnas.hash.dedup import Dedup  # noqa: E402
 from symnas.store.base import Storage, TrialRecord  # noqa: E402
 from symnas.store.sqlite import SQLiteStore  # noqa: E402
@@ -90,11 +90,12 @@ def test_running_trial_is_requeued_after_a_crash(tmp_path):
 
 def test_cache_protocol_and_dedup(tmp_path):
     store = SQLiteStore(tmp_path / "d.db")
-    cache = store.cache("x")
+    cache = StoreCache(store.cache("x"))  # the store keeps JSON dicts; hash turns them into entries
     assert isinstance(cache, HashCache)
     cache.put("k", Entry.first_of((0.5, 2.0), seconds=3.0))
     assert cache.get("k") == Entry.first_of((0.5, 2.0), seconds=3.0)
     assert store.cache("other").get("k") is None
+    assert store.cache("x").get("k") == Entry.first_of((0.5, 2.0), seconds=3.0).to_dict()
     cache.delete("k")
     cache.delete("k")
     assert cache.get("k") is None and list(cache.items()) == []
@@ -102,7 +103,7 @@ def test_cache_protocol_and_dedup(tmp_path):
                      dedup=Dedup(key="genome", cache=cache))
     study.optimize(lambda t: float(t.genome[0]), n_trials=3)
     assert study.stats["cached"] > 0 and len(cache) == 3
-    reopened = SQLiteStore(tmp_path / "d.db").cache("x")
+    reopened = StoreCache(SQLiteStore(tmp_path / "d.db").cache("x"))
     assert {k: e.first for k, e in reopened.items()} == {f"g:{i}": (float(i),) for i in range(3)}
 
 

@@ -128,7 +128,7 @@ def test_resume_after_requeue_and_resampled_proposals_matches_uninterrupted_run(
     for _ in range(3):
         first.tell(first.ask(), 1.0)
     first.ask()  # running when the process dies: re-queued on resume
-    assert first.stats["resampled"] > 0 and any(r.user_attrs.get("discarded") for r in store.trials("study"))
+    assert first.stats["resampled"] > 0 and any(r.system_attrs.get("discarded") for r in store.trials("study"))
     resumed = sn.Study(space, sn.algorithms.RandomSearch(seed=2), store=store, dedup=Dedup(key=key, resample=True))
     resumed.tell(resumed.ask(), 1.0)  # the re-queued candidate: the algorithm proposes nothing for it
     nxt = [resumed.algorithm.propose() for _ in range(5)]

@@ -1,7 +1,8 @@
 """The ``symnas`` command: ``search``, ``show``, ``export``, ``plot`` and ``space inspect|convert``.
 
 Exit codes: 0 success, 1 runtime failure (a bad store, an evaluator that cannot run, ...), 2 usage error,
-130 interrupted (Ctrl-C; the store stays consistent and the search resumes when run again).
+130 interrupted (Ctrl-C; the store stays consistent and the search resumes when run again). A failure prints one
+line on stderr. ``show``, ``export`` and ``plot`` open the store read-only and never change it.
 
 Example::
 
@@ -20,6 +21,8 @@ from typing import Any, Optional, Sequence
 from symnas.errors import SymnasError
 
 __all__ = ["main", "build_parser"]
+
+_READERS = ("show", "export", "plot")  # commands that only read a store
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -168,12 +171,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"symnas {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except SymnasError as exc:
-        print(f"symnas {args.command}: error: {exc}", file=sys.stderr)
+        text = " ".join(str(exc).split()) if args.command in _READERS else exc
+        print(f"symnas {args.command}: error: {text}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"symnas {args.command}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
+        return 1
+    except Exception as exc:  # noqa: BLE001 - a reader's failure (an unwritable -o path, ...) is one line too
+        if args.command not in _READERS:
+            raise
+        print(f"symnas {args.command}: error: {type(exc).__name__}: {' '.join(str(exc).split())}", file=sys.stderr)
         return 1
 
 

@@ -1,9 +1,8 @@
 """The dedup cache protocol (``HashCache``) and its in-memory implementation.
 
-A cache maps a hash key (``str``) to an :class:`Entry`. The protocol is deliberately small so that a persistent
-store (SQLite, in the runtime's store) can implement it with one table::
-
-    CREATE TABLE hash_cache (key TEXT PRIMARY KEY, entry TEXT NOT NULL)   -- entry = json.dumps(Entry.to_dict())
+A cache maps a hash key (``str``) to an :class:`Entry`. A store that declares the ``"cache"`` capability keeps
+entries as JSON dicts (``store.cache(namespace)``, a :class:`symnas.store.base.RecordCache`); :class:`StoreCache`
+(which :class:`~symnas.hash.dedup.Dedup` applies by itself, see :func:`as_hash_cache`) turns them into entries.
 
 Methods: ``get(key) -> Entry | None``, ``put(key, entry)`` (insert or replace), ``delete(key)`` (no error when
 absent; used by the forget-p policy), ``items() -> iterator of (key, Entry)``. Entries are values: the dedup
@@ -19,6 +18,7 @@ Example::
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any, Iterator, Optional, Protocol, runtime_checkable
 
 from symnas.errors import StoreError
@@ -124,4 +124,43 @@ class MemoryCache:
         return len(self._d)
 
 
-__all__ = ["Entry", "HashCache", "MemoryCache"]
+class StoreCache:
+    """A :class:`HashCache` over a store's cache (the store contract's ``"cache"`` capability: key -> JSON dict).
+
+    Example::
+
+        >>> from symnas.store.memory import MemoryStore
+        >>> c = StoreCache(MemoryStore().cache("nb201"))
+        >>> c.put("k", Entry.first_of((0.9,), seconds=2.0)); c.get("k").mean(), len(c)
+        ((0.9,), 1)
+    """
+
+    def __init__(self, records: Any) -> None:
+        self.records = records
+
+    def get(self, key: str) -> Optional[Entry]:
+        d = self.records.get(key)
+        return None if d is None else Entry.from_dict(d)
+
+    def put(self, key: str, entry: Entry) -> None:
+        d = entry.to_dict()
+        if not all(math.isfinite(v) for v in d["first"] + d["sums"]):
+            raise StoreError(f"cache entry {key!r}: non-finite values are not cached: {d['first']}")
+        self.records.put(key, d)
+
+    def delete(self, key: str) -> None:
+        self.records.delete(key)
+
+    def items(self) -> Iterator[tuple[str, Entry]]:
+        return iter([(k, Entry.from_dict(d)) for k, d in self.records.items()])
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+
+def as_hash_cache(cache: Any) -> Any:
+    """``cache`` as a :class:`HashCache`: a store's cache (``holds == 'json'``) is wrapped in :class:`StoreCache`."""
+    return StoreCache(cache) if getattr(cache, "holds", None) == "json" else cache
+
+
+__all__ = ["Entry", "HashCache", "MemoryCache", "StoreCache", "as_hash_cache"]

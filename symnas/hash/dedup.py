@@ -31,7 +31,7 @@ import random
 from typing import Any, Callable, Iterable, Optional, Sequence, Union
 
 from symnas.errors import SymnasError
-from symnas.hash.cache import Entry, HashCache, MemoryCache
+from symnas.hash.cache import Entry, HashCache, MemoryCache, as_hash_cache
 
 KeyFn = Callable[[Any], str]
 Values = Optional[tuple[float, ...]]
@@ -168,6 +168,7 @@ class Dedup:
             raise DedupError(f"Dedup: argument k must be an int >= 1, got {k!r}")
         if not isinstance(forget_p, (int, float)) or not 0.0 <= float(forget_p) <= 1.0:
             raise DedupError(f"Dedup: argument forget_p must be in [0, 1], got {forget_p!r}")
+        cache = as_hash_cache(cache)  # a store's cache (JSON dicts) -> entries
         if cache is not None and not isinstance(cache, HashCache):
             raise DedupError(f"Dedup: argument cache must implement get/put/delete/items, got "
                              f"{type(cache).__name__}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from symnas.errors import SymnasError
+from symnas.store.base import TrialState
 
 __all__ = ["plot_study", "pareto_indices"]
 
@@ -39,7 +40,7 @@ def plot_study(view: Any, path: str, dpi: int = 110) -> str:
     except ImportError:
         raise SymnasError("plot: matplotlib is not installed (pip install 'symnas[plot]')") from None
     names, dirs = list(view.objectives), list(view.objectives.values())
-    done = [r for r in view.records if r.state in ("complete", "cached") and r.values]
+    done = [r for r in view.records if r.state.has_values and r.values]
     if not done:
         raise SymnasError(f"plot: study {view.name!r} has no completed trial")
     multi = len(names) >= 2
@@ -51,14 +52,14 @@ def plot_study(view: Any, path: str, dpi: int = 110) -> str:
     for y in ys:
         cur = y if cur is None else (max(cur, y) if dirs[0] == "max" else min(cur, y))
         best.append(cur)
-    cached = [r.state == "cached" for r in done]
+    cached = [r.state is TrialState.CACHED for r in done]
     ax.scatter([x for x, c in zip(xs, cached) if not c], [y for y, c in zip(ys, cached) if not c], s=10,
                alpha=0.5, label="evaluated")
     if any(cached):
         ax.scatter([x for x, c in zip(xs, cached) if c], [y for y, c in zip(ys, cached) if c], s=10, alpha=0.5,
                    marker="x", label="dedup hit")
     ax.step(xs, best, where="post", color="C3", label=f"best so far ({dirs[0]})")
-    failed = sum(r.state == "failed" for r in view.records)
+    failed = sum(r.state is TrialState.FAILED for r in view.records)
     ax.set(xlabel="trial", ylabel=names[0], title=f"{view.name}: search curve ({len(view.records)} trials, "
            f"{failed} failed)")
     ax.legend(loc="best", fontsize=8)

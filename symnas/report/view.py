@@ -1,7 +1,8 @@
 """Reading a finished (or running) study out of a store: top-k table, statuses, dedup statistics.
 
 Nothing here executes code from the store: trials are JSON rows; descriptions are decoded from the stored space
-through the allow-list (targets stay import-path strings).
+through the allow-list (targets stay import-path strings). Stores are opened read-only (``mode=ro``): reading
+never changes a byte of the file, and a file that is not a symnas store (or a newer one) is a clear error.
 
 Example::
 
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from symnas.errors import StoreError
-from symnas.store.base import TrialRecord
+from symnas.store.base import TrialRecord, TrialState
 
 __all__ = ["StudyView", "load_study", "show_text", "show_dict"]
 
@@ -41,7 +42,7 @@ class StudyView:
     def ranked(self) -> list[TrialRecord]:
         """Complete and cached trials, best first on the first objective (ties: earlier first)."""
         sign = 1.0 if list(self.objectives.values())[0] == "max" else -1.0
-        done = [r for r in self.records if r.state in ("complete", "cached") and r.values]
+        done = [r for r in self.records if r.state.has_values and r.values]
         return sorted(done, key=lambda r: (-sign * r.values[0], r.number))  # type: ignore[index]
 
     def best(self) -> TrialRecord:
@@ -61,12 +62,13 @@ class StudyView:
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
         for r in self.records:
-            out[r.state] = out.get(r.state, 0) + 1
+            out[str(r.state)] = out.get(str(r.state), 0) + 1
         return out
 
     def dedup_stats(self) -> dict[str, Any]:
         c = self.counts()
-        cached, evaluated = c.get("cached", 0), sum(c.get(s, 0) for s in ("complete", "failed", "pruned"))
+        cached = c.get(TrialState.CACHED, 0)
+        evaluated = sum(c.get(s, 0) for s in (TrialState.COMPLETE, TrialState.FAILED, TrialState.PRUNED))
         saved = sum(e.hits * e.mean_seconds() for _, e in self.cache_entries)
         return {"dedup_hits": cached, "evaluations": evaluated,
                 "hit_rate": cached / (cached + evaluated) if cached + evaluated else 0.0,
@@ -76,13 +78,24 @@ class StudyView:
 def load_study(path: str, name: Optional[str] = None) -> StudyView:
     """Reads study ``name`` (default: the only one, or the last created) from the SQLite store at ``path``.
 
-    Raises :class:`StoreError` if the file does not exist (it is never created here) or has no such study.
+    The file is opened read-only and left byte-identical. Raises :class:`StoreError` if the file does not exist
+    (it is never created here), is not a symnas store, was written by a newer symnas, or has no such study.
     """
     from symnas.store.sqlite import SQLiteStore
 
     if not os.path.isfile(path):
         raise StoreError(f"{path}: no such store file")
-    store = SQLiteStore(path)
+    view = _read(SQLiteStore(path, read_only=True), path, name)
+    if view is None:  # a writer changed the file while it was read without locks: read again, with locks
+        view = _read(SQLiteStore(path, read_only=True, immutable=False), path, name)
+    assert view is not None
+    return view
+
+
+def _read(store: Any, path: str, name: Optional[str]) -> Optional[StudyView]:
+    """The view, or ``None`` when a writer changed the file while an ``immutable`` handle read it."""
+    from symnas.hash.cache import StoreCache
+
     try:
         names = store.studies()
         if not names:
@@ -92,8 +105,13 @@ def load_study(path: str, name: Optional[str] = None) -> StudyView:
         elif name not in names:
             raise StoreError(f"{path}: no study named {name!r} (have: {', '.join(names)})")
         meta = store.study_meta(name)
-        return StudyView(path, name, meta["objectives"], meta["algorithm"], meta["space"], store.trials(name),
-                         list(store.cache(name).items()))
+        view = StudyView(path, name, meta["objectives"], meta["algorithm"], meta["space"], store.trials(name),
+                         list(StoreCache(store.cache(name)).items()))
+        return None if store.changed_since_open() else view
+    except StoreError:
+        if store.changed_since_open():
+            return None
+        raise
     finally:
         store.close()
 
@@ -107,7 +125,7 @@ def show_dict(view: StudyView, top: int = 10) -> dict[str, Any]:
     space = view.space
     rows = []
     for r in view.ranked()[:top]:
-        rows.append({"number": r.number, "state": r.state, "values": dict(zip(view.objectives, r.values or ())),
+        rows.append({"number": r.number, "state": str(r.state), "values": dict(zip(view.objectives, r.values or ())),
                      "params": space.params(r.genome), "duration": r.duration})
     return {"study": view.name, "algorithm": view.algorithm, "objectives": view.objectives,
             "trials": len(view.records), "states": view.counts(), "dedup": view.dedup_stats(), "top": rows}

@@ -48,6 +48,9 @@ class SerialExecutor:
         3
     """
 
+    #: Capability: evaluates in the calling process (the run loop hands over objects, not JSON).
+    in_process = True
+
     def __init__(self, max_workers: int = 1, *, timeout: Optional[float] = None,
                  devices: Optional[Sequence[str]] = None) -> None:
         self.max_workers, self.timeout = 1, timeout

@@ -59,7 +59,7 @@ def _tell(study: Any, trial: Any, fut: Future) -> None:
         try:
             study.tell(trial, value)
         except (SymnasError, TypeError, ValueError) as e:  # a value of the wrong shape: a failure of this trial
-            if trial.number in study._running:
+            if study.is_running(trial):
                 study.tell(trial, failure=f"bad value {value!r:.200}: {e}")
             else:
                 raise
@@ -111,7 +111,7 @@ def run(study: Any, evaluator: Callable[[Any], Any], n_trials: int, *, executor:
     own = executor is None
     if own:
         executor = make_executor(backend, workers, timeout=timeout, max_retries=max_retries)
-    ship_json = not type(executor).__name__.startswith("Serial")
+    ship_json = not getattr(executor, "in_process", False)  # an executor declares that it evaluates in-process
     limit = max(1, max_in_flight or getattr(executor, "max_workers", workers) or 1)
     requeue_interrupted(study)
     bar = _progress_bar(progress, n_trials)
@@ -133,11 +133,11 @@ def run(study: Any, evaluator: Callable[[Any], Any], n_trials: int, *, executor:
                     cb(study, trial)
                 if bar is not None:
                     bar.update(1)
-                    if study.records and any(r.state in ("complete", "cached") for r in study.records):
+                    if any(r.state.has_values for r in study.records):
                         bar.set_postfix(best=f"{study.best_value:.4g}", refresh=False)
     except BaseException:
         for trial in list(in_flight.values()) + ([submitting] if submitting is not None else []):
-            if trial.number in study._running:
+            if study.is_running(trial):
                 _interrupt(study, trial)
         in_flight.clear()
         if own:

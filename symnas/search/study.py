@@ -12,6 +12,7 @@ or ``study.optimize(evaluate, n_trials=100)`` where ``evaluate(trial)`` returns 
 """
 from __future__ import annotations
 
+import logging
 import os
 import random
 import socket
@@ -20,13 +21,16 @@ import traceback
 from typing import Any, Callable, Optional, Sequence, Union
 
 from symnas.errors import SymnasError, TrialError
+from symnas.search import studymeta
 from symnas.search.objectives import Objectives, ObjectiveSpec
 from symnas.search.trial import Trial
 from symnas.space.space import Space
-from symnas.store.base import FINISHED, Storage, TrialRecord
+from symnas.store.base import Storage, TrialRecord, TrialState
 from symnas.store.memory import MemoryStore
 
 __all__ = ["Study"]
+
+logger = logging.getLogger("symnas.study")
 
 _MAX_CACHED_IN_A_ROW = 10_000
 
@@ -42,6 +46,11 @@ class Study:
       name: the study's name in the store.
       dedup: a :class:`symnas.hash.Dedup` (candidates already evaluated are served from its cache).
       pruner: an early-stopping policy with ``should_prune(study, trial) -> bool``.
+      switch_algorithm: reopening a study run with another algorithm (or configuration) is an error; ``True``
+        continues under ``algorithm`` instead: it learns the finished trials' results, and the study records it.
+
+    Reopening a study checks that the space (by fingerprint) and the algorithm are the ones it was created with
+    (:mod:`symnas.search.studymeta`); a new seed is reported in :attr:`notes` (and logged), not used.
 
     In a space with constraints (``space.meta['constraints']``), a proposal that violates them is replaced by a
     feasible random candidate (counted in ``stats['repaired']``); the algorithm is told the result of the candidate
@@ -50,7 +59,7 @@ class Study:
 
     def __init__(self, space: Union[Space, Any], algorithm: Any = None, *, objectives: ObjectiveSpec = None,
                  store: Optional[Storage] = None, name: str = "study", dedup: Any = None, pruner: Any = None,
-                 snapshot_every: Optional[int] = None) -> None:
+                 snapshot_every: Optional[int] = None, switch_algorithm: bool = False) -> None:
         self.space = space if isinstance(space, Space) else Space(space)
         if algorithm is None:
             from symnas.algorithms.random import RandomSearch
@@ -64,8 +73,13 @@ class Study:
         self.pruner = pruner
         self.snapshot_every = snapshot_every or getattr(algorithm, "snapshot_every", 1)
         self.algorithm.setup(self.space.table, len(self.objectives))
-        self.store.open_study(name, space=self.space.to_dict(), objectives=self.objectives.to_dict(),
-                              algorithm=type(algorithm).__name__)
+        #: Lines worth telling the user about this study's opening (e.g. a seed that is not used on resume).
+        self.notes: list[str] = []
+        space_dict = self.space.to_dict()
+        meta = studymeta.study_meta_for(space_dict, algorithm)
+        self.store.open_study(name, space=space_dict, objectives=self.objectives.to_dict(),
+                              algorithm=type(algorithm).__name__, meta=meta)
+        switched = self._check_meta(space_dict, meta, switch_algorithm)
         self._trials: list[TrialRecord] = []
         self._running: dict[int, Trial] = {}
         self._queue: list[tuple] = []
@@ -73,56 +87,88 @@ class Study:
         self._told = 0
         self.stats = {"evaluations": 0, "cached": 0, "failed": 0, "requeued": 0, "resampled": 0, "repaired": 0}
         self._constrained = self.space.constrained
-        self._resume()
+        self._resume(switched)
+
+    def _check_meta(self, space_dict: dict, meta: dict[str, Any], switch: bool) -> bool:
+        """Compares a reopened study with what it was created with; True when the algorithm is switched."""
+        stored = self.store.study_meta(self.name)
+        where = f"study {self.name!r}" + (f" in {self.store.path}" if isinstance(getattr(self.store, "path", None),
+                                                                           str) else "")
+        studymeta.check_space(where, stored, space_dict, meta["fingerprint"])
+        name = type(self.algorithm).__name__
+        try:
+            studymeta.check_algorithm(where, stored, name, meta["algorithm_config"])
+        except SymnasError:
+            if not switch:
+                raise
+            history = list(stored.get("algorithm_history", [])) + [
+                {k: stored.get(k) for k in ("algorithm", "algorithm_config", "seed")}]
+            self.store.update_study_meta(self.name, {"algorithm": name, "algorithm_config": meta["algorithm_config"],
+                                                     "seed": meta["seed"], "algorithm_history": history})
+            self._note(f"{where} continues under {name} (was {stored.get('algorithm')})")
+            return True
+        note = studymeta.seed_note(where, stored, meta["seed"])
+        if note:
+            self._note(note)
+        return False
+
+    def _note(self, line: str) -> None:
+        self.notes.append(line)
+        logger.warning(line)
 
     # -- resume -------------------------------------------------------------------------------------------
-    def _resume(self) -> None:
+    def _resume(self, switched: bool = False) -> None:
         records = self.store.trials(self.name)
+        snap = None if switched else self.store.load_algorithm_state(self.name)
         if not records:
-            if self.store.load_algorithm_state(self.name) is None:
+            if snap is None:
                 # The initial state: a resumed study replays everything after it, whatever seed it is given.
                 self.store.save_algorithm_state(self.name, self.algorithm.state_dict(), -1)
+            else:
+                self.algorithm.load_state_dict(snap[0])
             return
-        snap = self.store.load_algorithm_state(self.name)
         since = -1
         if snap is not None:
             self.algorithm.load_state_dict(snap[0])
             since = snap[1]
         events: list[tuple[int, int, TrialRecord]] = []
         for r in records:
-            if r.asked_at > since:
+            if r.asked_at > since and not switched:
                 events.append((r.asked_at, 0, r))
             if r.told_at is not None and r.told_at > since:
                 events.append((r.told_at, 1, r))
         events.sort(key=lambda e: (e[0], e[1]))
         for _, kind, r in events:
             if kind == 0:  # advance the algorithm exactly as the original run did
-                for _ in range(r.user_attrs.get("discarded", 0) + (0 if r.user_attrs.get("from_queue") else 1)):
+                sa = r.system_attrs
+                for _ in range(sa.get("discarded", 0) + (0 if sa.get("from_queue") else 1)):
                     self.algorithm.propose()
-            else:
-                self.algorithm.feedback(r.genome, self._oriented(r), cached=r.state == "cached")
+            else:  # (a switched algorithm learns the results only: it proposed none of them)
+                self.algorithm.feedback(r.genome, self._oriented(r), cached=r.state is TrialState.CACHED)
         for r in records:
-            if r.state == "running" and not _owner_alive(r.user_attrs.get("owner")):
-                r.state, r.user_attrs["requeue"] = "interrupted", True
+            if r.state is TrialState.RUNNING and not _owner_alive(r.system_attrs.get("owner")):
+                r.state, r.system_attrs["requeue"] = TrialState.INTERRUPTED, True
                 r.error = "the study stopped while this trial was running; its candidate was re-queued"
             self._count(r)
         self._trials = records
         self.requeue_interrupted()
         self._event = max([r.asked_at for r in records] + [r.told_at or 0 for r in records]) + 1
         self._told = sum(1 for r in records if r.told_at is not None)
+        if switched:  # the new algorithm's state after learning the history: later resumes start here
+            self.store.save_algorithm_state(self.name, self.algorithm.state_dict(), self._event - 1)
         if self.dedup is not None and hasattr(self.dedup, "restore"):
-            self.dedup.restore(r for r in records if r.state in ("complete", "failed"))
+            self.dedup.restore(r for r in records if r.state in (TrialState.COMPLETE, TrialState.FAILED))
 
     def _count(self, r: TrialRecord) -> None:
-        if r.state == "cached":
+        if r.state is TrialState.CACHED:
             self.stats["cached"] += 1
-        elif r.state in ("complete", "failed", "pruned"):
+        elif r.state in (TrialState.COMPLETE, TrialState.FAILED, TrialState.PRUNED):
             self.stats["evaluations"] += 1
-            if r.state == "failed":
+            if r.state is TrialState.FAILED:
                 self.stats["failed"] += 1
 
     def _oriented(self, r: TrialRecord) -> Optional[tuple[float, ...]]:
-        if r.state in ("complete", "cached") and r.values is not None:
+        if r.state.has_values and r.values is not None:
             return self.objectives.oriented(r.values)
         return None
 
@@ -144,11 +190,12 @@ class Study:
                     self.stats["repaired"] += 1
             record = TrialRecord(number=len(self._trials), genome=genome, asked_at=self._event,
                                  started=time.time())
-            record.user_attrs["owner"] = _owner()  # another writer resuming leaves a live owner's trials alone
+            sa = record.system_attrs
+            sa["owner"] = _owner()  # another writer resuming leaves a live owner's trials alone
             if from_queue:
-                record.user_attrs["from_queue"] = True  # not proposed by the algorithm: nothing to replay
+                sa["from_queue"] = True  # not proposed by the algorithm: nothing to replay
             if discarded:
-                record.user_attrs["discarded"] = discarded
+                sa["discarded"] = discarded
             trial = Trial(self, record)
             if self.dedup is not None:
                 key = self.dedup.key(trial)
@@ -172,7 +219,7 @@ class Study:
                           "keeps proposing known candidates (is the space exhausted?)")
 
     def _serve_cached(self, record: TrialRecord, values: tuple[float, ...]) -> None:
-        record.state, record.values = "cached", values
+        record.state, record.values = TrialState.CACHED, values
         record.told_at = record.asked_at
         record.finished, record.duration = record.started, 0.0
         self._event += 1
@@ -192,7 +239,7 @@ class Study:
         number = trial if isinstance(trial, int) else trial.number
         t = self._running.pop(number, None)
         if t is None:
-            if 0 <= number < len(self._trials) and self._trials[number].state in FINISHED + ("interrupted",):
+            if 0 <= number < len(self._trials) and self._trials[number].state is not TrialState.RUNNING:
                 raise TrialError(f"trial {number} was already told ({self._trials[number].state})")
             raise TrialError(f"trial {number} is not a running trial of study {self.name!r}")
         r = t.record
@@ -200,16 +247,16 @@ class Study:
             if failure is None and value is None and not pruned:
                 raise TrialError(f"trial {number}: tell() needs a value or failure=...")
             if failure is not None:
-                r.state, r.values = "failed", None
+                r.state, r.values = TrialState.FAILED, None
                 r.error = _error_text(failure)
             else:
                 vals, bad = (self.objectives.parse(value, f"trial {number}") if value is not None else ((), None))
                 if bad:
-                    r.state, r.values, r.error = "failed", None, bad
+                    r.state, r.values, r.error = TrialState.FAILED, None, bad
                 elif pruned:
-                    r.state, r.values = "pruned", (vals or None)
+                    r.state, r.values = TrialState.PRUNED, (vals or None)
                 else:
-                    r.state, r.values = "complete", vals
+                    r.state, r.values = TrialState.COMPLETE, vals
         except TrialError:
             self._running[number] = t
             raise
@@ -220,8 +267,8 @@ class Study:
         self.store.finish_trial(self.name, r)  # durable before the algorithm sees it
         self._count(r)
         self._told += 1
-        if self.dedup is not None and t.hash_key is not None and r.state != "pruned":
-            self.dedup.record(t.hash_key, r.values if r.state == "complete" else None, r.duration or 0.0)
+        if self.dedup is not None and t.hash_key is not None and r.state is not TrialState.PRUNED:
+            self.dedup.record(t.hash_key, r.values if r.state is TrialState.COMPLETE else None, r.duration or 0.0)
         self.algorithm.feedback(r.genome, self._oriented(r))
         self._maybe_snapshot()
         return t
@@ -230,8 +277,8 @@ class Study:
         """Queues the candidates of interrupted trials to be asked again (first); returns how many."""
         n = 0
         for r in self._trials:
-            if r.state == "interrupted" and r.user_attrs.get("requeue"):
-                r.user_attrs["requeue"] = False
+            if r.state is TrialState.INTERRUPTED and r.system_attrs.get("requeue"):
+                r.system_attrs["requeue"] = False
                 self.store.finish_trial(self.name, r)
                 self._queue.append(r.genome)
                 self.stats["requeued"] += 1
@@ -245,10 +292,10 @@ class Study:
         if t is None:
             raise TrialError(f"trial {number} is not a running trial of study {self.name!r}")
         r = t.record
-        r.state, r.error = "interrupted", reason
+        r.state, r.error = TrialState.INTERRUPTED, reason
         r.finished = time.time()
         r.duration = r.finished - r.started
-        r.user_attrs["requeue"] = True
+        r.system_attrs["requeue"] = True
         self.store.finish_trial(self.name, r)
 
     def _maybe_snapshot(self) -> None:
@@ -263,14 +310,25 @@ class Study:
         return bool(self.pruner is not None and self.pruner.should_prune(self, trial))
 
     # -- loop ---------------------------------------------------------------------------------------------
-    def optimize(self, fn: Callable[[Trial], Any], n_trials: int, *, catch: Sequence[type] = (Exception,),
+    def optimize(self, fn: Callable[[Trial], Any], n_trials: int, *,
+                 catch: Union[type[BaseException], Sequence[type[BaseException]]] = (Exception,),
                  callbacks: Sequence[Callable[["Study", Trial], None]] = ()) -> "Study":
         """Runs ``n_trials`` evaluations of ``fn(trial)`` (cached candidates do not count).
 
-        Exceptions of the ``catch`` types are recorded as failed trials and the search goes on.
+        Exceptions of the ``catch`` types (one class or a sequence, as in Optuna) are recorded as failed trials and
+        the search goes on; any other exception is recorded as a failed trial and re-raised. Each failed trial is
+        logged (logger ``symnas.study``, one line with the reason).
+
+        Example::
+
+            >>> import symnas as sn
+            >>> study = sn.Study(sn.Space([sn.oneof([1, 2])]))
+            >>> study.optimize(lambda t: 1 / 0, n_trials=1, catch=ZeroDivisionError).records[0].state
+            <TrialState.FAILED: 'failed'>
         """
         from symnas.search.pruning import TrialPruned
 
+        caught = _catch_types(catch)
         for _ in range(n_trials):
             trial = self.ask()
             try:
@@ -278,16 +336,23 @@ class Study:
             except TrialPruned:
                 last = trial.record.intermediate[-1][1] if trial.record.intermediate else None
                 self.tell(trial, last, pruned=True)
-            except tuple(catch) as e:  # type: ignore[misc]
+            except caught as e:
                 self.tell(trial, failure=e)
             except BaseException as e:
                 self.tell(trial, failure=e)
+                _log_failure(trial)
                 raise
             else:
                 self.tell(trial, value)
+            if trial.record.state is TrialState.FAILED:
+                _log_failure(trial)
             for cb in callbacks:
                 cb(self, trial)
         return self
+
+    def is_running(self, trial: Union[Trial, int]) -> bool:
+        """True while ``trial`` (or trial number) was asked and is not yet told or interrupted."""
+        return (trial if isinstance(trial, int) else trial.number) in self._running
 
     # -- results ------------------------------------------------------------------------------------------
     @property
@@ -299,7 +364,7 @@ class Study:
         return list(self._trials)
 
     def _complete(self) -> list[TrialRecord]:
-        return [r for r in self._trials if r.state in ("complete", "cached") and r.values]
+        return [r for r in self._trials if r.state.has_values and r.values]
 
     @property
     def best_trial(self) -> Trial:
@@ -359,6 +424,19 @@ def _owner_alive(owner: Optional[str]) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _catch_types(catch: Any) -> tuple[type[BaseException], ...]:
+    types = (catch,) if isinstance(catch, type) else tuple(catch)
+    bad = [c for c in types if not (isinstance(c, type) and issubclass(c, BaseException))]
+    if bad:
+        raise TrialError(f"optimize: catch must be exception classes, got {bad!r}")
+    return types
+
+
+def _log_failure(trial: Trial) -> None:
+    reason = (trial.record.error or "").strip().splitlines()
+    logger.warning("trial %d failed: %s", trial.number, reason[0] if reason else "(no reason given)")
 
 
 def _error_text(failure: Union[str, BaseException]) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Optional
 
-from symnas.store.base import TrialRecord
+from symnas.store.base import TrialRecord, TrialState
 
 if TYPE_CHECKING:  # pragma: no cover
     from symnas.search.study import Study
@@ -41,7 +41,7 @@ class Trial:
         return self.record.genome
 
     @property
-    def state(self) -> str:
+    def state(self) -> TrialState:
         return self.record.state
 
     @property
@@ -80,7 +80,13 @@ class Trial:
         return self.study._should_prune(self)
 
     def set_user_attr(self, key: str, value: Any) -> None:
+        """Keeps ``value`` (JSON data) under ``key`` in the trial's user attributes (stored with the trial)."""
         self.record.user_attrs[key] = value
 
+    @property
+    def user_attrs(self) -> dict[str, Any]:
+        """The user's (and the evaluator's) attributes; symnas's bookkeeping is in ``record.system_attrs``."""
+        return self.record.user_attrs
+
     def __repr__(self) -> str:
-        return f"Trial(number={self.number}, state={self.state!r}, values={self.values})"
+        return f"Trial(number={self.number}, state={str(self.state)!r}, values={self.values})"
