@@ -46,6 +46,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the algorithm (default: 0)")
     p.add_argument("--store", metavar="PATH", help="SQLite store file (default: in memory, nothing kept)")
     p.add_argument("--name", default="study", help="study name in the store (default: study)")
+    p.add_argument("--switch-algorithm", action="store_true",
+                   help="continue a stored study under another --algorithm (or --option) than it was run with; the "
+                        "new algorithm learns the stored results")
     p.add_argument("--workers", type=int, default=1, help="parallel evaluations (default: 1)")
     p.add_argument("--backend", choices=["serial", "process", "ray"], default=None,
                    help="executor (default: serial for 1 worker, else process)")
@@ -158,7 +161,7 @@ def _dedup(kind: str, store: Any, name: str, space: Any) -> Any:
         except SymnasError:
             kind = "genome"
 
-    cache = store.cache(name) if hasattr(store, "cache") else None
+    cache = store.cache(name) if store is not None and store.supports("cache") else None
     return Dedup(key=kind, cache=cache)
 
 
@@ -187,7 +190,7 @@ def run_search(args: argparse.Namespace) -> int:
         store = SQLiteStore(args.store)
     algorithm = make_algorithm(args.algorithm, args.seed, parse_options(args.option))
     study = sn.Study(space, algorithm, objectives=_objectives(args, metrics), store=store, name=args.name,
-                     dedup=_dedup(args.dedup, store, args.name, space))
+                     dedup=_dedup(args.dedup, store, args.name, space), switch_algorithm=args.switch_algorithm)
     backend = args.backend or ("serial" if args.workers == 1 else "process")
     remaining = max(0, args.trials - study.stats["evaluations"])
     progress = {"auto": None, "on": True, "off": False}[args.progress]
