@@ -115,11 +115,13 @@ def _decisions(space_dict: dict) -> Optional[dict[str, str]]:
         return None
     out = {}
     for d in table.decisions:
-        kind = getattr(d, "kind", "?")
-        if getattr(d, "labels", None):
-            out[d.path] = f"{kind} of {list(d.labels)}"
+        kind, labels = getattr(d, "kind", "?"), list(getattr(d, "labels", ()) or ())
+        where = d.path if not getattr(d, "name", None) or d.name == d.path else f"{d.name} at {d.path}"
+        if labels:
+            shown = ", ".join(labels[:4]) + (", ..." if len(labels) > 4 else "")
+            out[where] = f"{kind} of {len(labels)} [{shown}]"
         else:
-            out[d.path] = f"{kind} {getattr(d, 'low', '')}..{getattr(d, 'high', '')}"
+            out[where] = f"{kind} {getattr(d, 'low', '')}..{getattr(d, 'high', '')}"
     return out
 
 
@@ -135,7 +137,8 @@ def check_space(where: str, stored: dict[str, Any], space_dict: dict, fingerprin
         added = [p for p in after if p not in before]
         removed = [p for p in before if p not in after]
         changed = [f"{p} ({before[p]} -> {after[p]})" for p in before if p in after and before[p] != after[p]]
-        for label, items in (("decisions added", added), ("removed", removed), ("changed", changed)):
+        for label, items in (("decisions added", added), ("decisions removed", removed),
+                             ("decisions changed", changed)):
             if items:
                 parts.append(f"{label}: {', '.join(items[:5])}" + (f" and {len(items) - 5} more" if len(items) > 5
                                                                      else ""))

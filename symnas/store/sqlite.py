@@ -371,7 +371,10 @@ class SQLiteStore(Storage):
                                                                                                f"{where} system_attrs")
             if legacy:
                 user_attrs, system_attrs = _split_legacy(user_attrs)
-            return TrialRecord(number=number, genome=_tuples(_load(genome, self.path, f"{where} genome")),
+            g = _tuples(_load(genome, self.path, f"{where} genome"))
+            if not isinstance(g, tuple):
+                raise TypeError(f"genome {genome!r} is not a list")
+            return TrialRecord(number=number, genome=g,
                                state=TrialState(state),
                                values=None if values is None else tuple(_load(values, self.path, f"{where} values")),
                                error=error, hash_key=hash_key, asked_at=asked_at, told_at=told_at,
