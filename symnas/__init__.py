@@ -47,6 +47,7 @@ from symnas.space.rules import Rule, patch
 from symnas.space.space import Space
 from symnas.space.trace import trace
 from symnas.space.spec import Spec, allow_import, register, searchable, spec
+from symnas.store.base import TrialState
 from symnas.store.memory import MemoryStore
 
 __version__ = "0.1.0"
@@ -55,6 +56,6 @@ __all__ = [
     "algorithms", "build", "from_json", "to_json", "rebind", "BuildError", "DecisionError", "GenomeError",
     "SpaceError", "StoreError", "SymnasError", "TrialError", "Decision", "DecisionTable", "Genome", "TrialPruned",
     "Study", "Trial", "nn", "boolv", "floatv", "intv", "manyof", "oneof", "permutation", "Space", "Spec",
-    "allow_import", "register", "searchable", "spec", "MemoryStore", "Rule", "patch", "trace",
+    "allow_import", "register", "searchable", "spec", "MemoryStore", "TrialState", "Rule", "patch", "trace",
     "from_pyglove", "to_pyglove",
 ]
