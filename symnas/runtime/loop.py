@@ -133,7 +133,7 @@ def run(study: Any, evaluator: Callable[[Any], Any], n_trials: int, *, executor:
                     cb(study, trial)
                 if bar is not None:
                     bar.update(1)
-                    if any(r.state.has_values for r in study.records):
+                    if study.records and any(r.state in ("complete", "cached") for r in study.records):
                         bar.set_postfix(best=f"{study.best_value:.4g}", refresh=False)
     except BaseException:
         for trial in list(in_flight.values()) + ([submitting] if submitting is not None else []):

@@ -25,7 +25,7 @@ from symnas.search import studymeta
 from symnas.search.objectives import Objectives, ObjectiveSpec
 from symnas.search.trial import Trial
 from symnas.space.space import Space
-from symnas.store.base import Storage, TrialRecord, TrialState
+from symnas.store.base import CACHED, COMPLETE, FAILED, INTERRUPTED, PRUNED, RUNNING, Storage, TrialRecord
 from symnas.store.memory import MemoryStore
 
 __all__ = ["Study"]
@@ -144,10 +144,10 @@ class Study:
                 for _ in range(sa.get("discarded", 0) + (0 if sa.get("from_queue") else 1)):
                     self.algorithm.propose()
             else:  # (a switched algorithm learns the results only: it proposed none of them)
-                self.algorithm.feedback(r.genome, self._oriented(r), cached=r.state is TrialState.CACHED)
+                self.algorithm.feedback(r.genome, self._oriented(r), cached=r.state is CACHED)
         for r in records:
-            if r.state is TrialState.RUNNING and not _owner_alive(r.system_attrs.get("owner")):
-                r.state, r.system_attrs["requeue"] = TrialState.INTERRUPTED, True
+            if r.state is RUNNING and not _owner_alive(r.system_attrs.get("owner")):
+                r.state, r.system_attrs["requeue"] = INTERRUPTED, True
                 r.error = "the study stopped while this trial was running; its candidate was re-queued"
             self._count(r)
         self._trials = records
@@ -157,18 +157,18 @@ class Study:
         if switched:  # the new algorithm's state after learning the history: later resumes start here
             self.store.save_algorithm_state(self.name, self.algorithm.state_dict(), self._event - 1)
         if self.dedup is not None and hasattr(self.dedup, "restore"):
-            self.dedup.restore(r for r in records if r.state in (TrialState.COMPLETE, TrialState.FAILED))
+            self.dedup.restore(r for r in records if r.state in (COMPLETE, FAILED))
 
     def _count(self, r: TrialRecord) -> None:
-        if r.state is TrialState.CACHED:
+        if r.state is CACHED:
             self.stats["cached"] += 1
-        elif r.state in (TrialState.COMPLETE, TrialState.FAILED, TrialState.PRUNED):
+        elif r.state in (COMPLETE, FAILED, PRUNED):
             self.stats["evaluations"] += 1
-            if r.state is TrialState.FAILED:
+            if r.state is FAILED:
                 self.stats["failed"] += 1
 
     def _oriented(self, r: TrialRecord) -> Optional[tuple[float, ...]]:
-        if r.state.has_values and r.values is not None:
+        if (r.state is COMPLETE or r.state is CACHED) and r.values is not None:
             return self.objectives.oriented(r.values)
         return None
 
@@ -219,7 +219,7 @@ class Study:
                           "keeps proposing known candidates (is the space exhausted?)")
 
     def _serve_cached(self, record: TrialRecord, values: tuple[float, ...]) -> None:
-        record.state, record.values = TrialState.CACHED, values
+        record.state, record.values = CACHED, values
         record.told_at = record.asked_at
         record.finished, record.duration = record.started, 0.0
         self._event += 1
@@ -239,7 +239,7 @@ class Study:
         number = trial if isinstance(trial, int) else trial.number
         t = self._running.pop(number, None)
         if t is None:
-            if 0 <= number < len(self._trials) and self._trials[number].state is not TrialState.RUNNING:
+            if 0 <= number < len(self._trials) and self._trials[number].state is not RUNNING:
                 raise TrialError(f"trial {number} was already told ({self._trials[number].state})")
             raise TrialError(f"trial {number} is not a running trial of study {self.name!r}")
         r = t.record
@@ -247,16 +247,16 @@ class Study:
             if failure is None and value is None and not pruned:
                 raise TrialError(f"trial {number}: tell() needs a value or failure=...")
             if failure is not None:
-                r.state, r.values = TrialState.FAILED, None
+                r.state, r.values = FAILED, None
                 r.error = _error_text(failure)
             else:
                 vals, bad = (self.objectives.parse(value, f"trial {number}") if value is not None else ((), None))
                 if bad:
-                    r.state, r.values, r.error = TrialState.FAILED, None, bad
+                    r.state, r.values, r.error = FAILED, None, bad
                 elif pruned:
-                    r.state, r.values = TrialState.PRUNED, (vals or None)
+                    r.state, r.values = PRUNED, (vals or None)
                 else:
-                    r.state, r.values = TrialState.COMPLETE, vals
+                    r.state, r.values = COMPLETE, vals
         except TrialError:
             self._running[number] = t
             raise
@@ -267,8 +267,8 @@ class Study:
         self.store.finish_trial(self.name, r)  # durable before the algorithm sees it
         self._count(r)
         self._told += 1
-        if self.dedup is not None and t.hash_key is not None and r.state is not TrialState.PRUNED:
-            self.dedup.record(t.hash_key, r.values if r.state is TrialState.COMPLETE else None, r.duration or 0.0)
+        if self.dedup is not None and t.hash_key is not None and r.state is not PRUNED:
+            self.dedup.record(t.hash_key, r.values if r.state is COMPLETE else None, r.duration or 0.0)
         self.algorithm.feedback(r.genome, self._oriented(r))
         self._maybe_snapshot()
         return t
@@ -277,7 +277,7 @@ class Study:
         """Queues the candidates of interrupted trials to be asked again (first); returns how many."""
         n = 0
         for r in self._trials:
-            if r.state is TrialState.INTERRUPTED and r.system_attrs.get("requeue"):
+            if r.state is INTERRUPTED and r.system_attrs.get("requeue"):
                 r.system_attrs["requeue"] = False
                 self.store.finish_trial(self.name, r)
                 self._queue.append(r.genome)
@@ -292,7 +292,7 @@ class Study:
         if t is None:
             raise TrialError(f"trial {number} is not a running trial of study {self.name!r}")
         r = t.record
-        r.state, r.error = TrialState.INTERRUPTED, reason
+        r.state, r.error = INTERRUPTED, reason
         r.finished = time.time()
         r.duration = r.finished - r.started
         r.system_attrs["requeue"] = True
@@ -324,7 +324,7 @@ class Study:
             >>> import symnas as sn
             >>> study = sn.Study(sn.Space([sn.oneof([1, 2])]))
             >>> study.optimize(lambda t: 1 / 0, n_trials=1, catch=ZeroDivisionError).records[0].state
-            <TrialState.FAILED: 'failed'>
+            <FAILED: 'failed'>
         """
         from symnas.search.pruning import TrialPruned
 
@@ -344,7 +344,7 @@ class Study:
                 raise
             else:
                 self.tell(trial, value)
-            if trial.record.state is TrialState.FAILED:
+            if trial.record.state is FAILED:
                 _log_failure(trial)
             for cb in callbacks:
                 cb(self, trial)
@@ -364,7 +364,7 @@ class Study:
         return list(self._trials)
 
     def _complete(self) -> list[TrialRecord]:
-        return [r for r in self._trials if r.state.has_values and r.values]
+        return [r for r in self._trials if (r.state is COMPLETE or r.state is CACHED) and r.values]
 
     @property
     def best_trial(self) -> Trial:
@@ -402,8 +402,20 @@ class Study:
 _HOST = socket.gethostname()
 
 
+_OWNER = [f"{_HOST}:{os.getpid()}"]
+
+
+def _reset_owner() -> None:
+    _OWNER[0] = f"{_HOST}:{os.getpid()}"
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_owner)
+
+
 def _owner() -> str:
-    return f"{_HOST}:{os.getpid()}"  # the pid at call time: forked workers are owners of their own
+    """``host:pid`` of this process (forked workers are owners of their own: reset after a fork)."""
+    return _OWNER[0] if hasattr(os, "register_at_fork") else f"{_HOST}:{os.getpid()}"
 
 
 def _owner_alive(owner: Optional[str]) -> bool:

@@ -27,7 +27,7 @@ from typing import Any, Iterator, Optional, Sequence
 
 from symnas.errors import StoreError
 
-__all__ = ["TrialState", "TrialRecord", "Storage", "RecordCache", "STATES", "FINISHED", "SYSTEM_ATTRS",
+__all__ = ["TrialState", "RUNNING", "COMPLETE", "FAILED", "PRUNED", "CACHED", "INTERRUPTED", "TrialRecord", "Storage", "RecordCache", "STATES", "FINISHED", "SYSTEM_ATTRS",
            "CAPABILITIES", "copy_json"]
 
 
@@ -59,16 +59,20 @@ class TrialState(str, enum.Enum):
     @property
     def finished(self) -> bool:
         """True for the states a trial ends in when told (complete, failed, pruned, cached)."""
-        return self in FINISHED
+        return self is not RUNNING and self is not INTERRUPTED
 
     @property
     def has_values(self) -> bool:
         """True for the states whose values rank (complete, cached)."""
-        return self is TrialState.COMPLETE or self is TrialState.CACHED
+        return self is COMPLETE or self is CACHED
 
 
+# Module-level names of the members: reading ``TrialState.COMPLETE`` goes through the enum's class machinery
+# (slow on hot paths); these are plain globals.
+RUNNING, COMPLETE, FAILED = TrialState.RUNNING, TrialState.COMPLETE, TrialState.FAILED
+PRUNED, CACHED, INTERRUPTED = TrialState.PRUNED, TrialState.CACHED, TrialState.INTERRUPTED
 STATES = tuple(TrialState)
-FINISHED = (TrialState.COMPLETE, TrialState.FAILED, TrialState.PRUNED, TrialState.CACHED)
+FINISHED = (COMPLETE, FAILED, PRUNED, CACHED)
 
 #: Keys of :attr:`TrialRecord.system_attrs` the study writes: ``owner`` (``host:pid`` of the asking process),
 #: ``from_queue`` (a re-queued candidate, not proposed by the algorithm), ``discarded`` (proposals the dedup cache
@@ -79,12 +83,15 @@ SYSTEM_ATTRS = ("owner", "from_queue", "discarded", "requeue")
 CAPABILITIES = frozenset({"cache", "durable", "multi_process", "read_only"})
 
 
+_SHARED = frozenset({str, int, float, bool, type(None), tuple})  # immutable: shared by a copy, not copied
+
+
 def copy_json(value: Any) -> Any:
     """A copy of JSON-like data (dicts and lists copied all the way down; scalars and tuples shared)."""
     if isinstance(value, dict):
-        return {k: copy_json(v) for k, v in value.items()}
+        return {k: (v if type(v) in _SHARED else copy_json(v)) for k, v in value.items()}
     if isinstance(value, list):
-        return [copy_json(v) for v in value]
+        return [v if type(v) in _SHARED else copy_json(v) for v in value]
     return value
 
 
@@ -129,10 +136,16 @@ class TrialRecord:
             >>> c = r.copy(); c.user_attrs["a"].append(2); r.user_attrs
             {'a': [1]}
         """
-        return TrialRecord(self.number, self.genome, self.state, self.values, self.error, self.hash_key,
-                           self.asked_at, self.told_at, self.started, self.finished, self.duration,
-                           list(self.intermediate), copy_json(self.user_attrs) if self.user_attrs else {},
-                           self.description, copy_json(self.system_attrs) if self.system_attrs else {})
+        new = object.__new__(TrialRecord)  # the hot path of MemoryStore: no __init__, fields copied directly
+        d = self.__dict__.copy()
+        d["intermediate"] = list(self.intermediate) if self.intermediate else []
+        ua, sa = self.user_attrs, self.system_attrs
+        d["user_attrs"] = {k: (v if type(v) in _SHARED else copy_json(v)) for k, v in ua.items()} if ua else {}
+        d["system_attrs"] = {k: (v if type(v) in _SHARED else copy_json(v)) for k, v in sa.items()} if sa else {}
+        new.__dict__ = d
+        if type(self.state) is not TrialState:  # a state assigned as text: normalised as __init__ would
+            new.__post_init__()
+        return new
 
 
 class RecordCache(abc.ABC):

@@ -69,20 +69,24 @@ class MemoryStore(Storage):
 
     # -- trials -------------------------------------------------------------------------------------------
     def add_trial(self, study: str, record: TrialRecord) -> None:
+        copy = record.copy()  # outside the lock: the caller's record is its own
         with self._lock:
-            trials = self._study(study)
-            if record.number > len(trials):
-                raise StoreError(f"MemoryStore: study {study!r}: trial number {record.number} out of sequence "
-                                 f"({len(trials)} stored)")
-            record.number = len(trials)  # a number taken by another writer: the next free one
-            trials.append(record.copy())
+            trials = self._trials.get(study) or self._study(study)
+            n = len(trials)
+            if record.number != n:
+                if record.number > n:
+                    raise StoreError(f"MemoryStore: study {study!r}: trial number {record.number} out of sequence "
+                                     f"({n} stored)")
+                record.number = copy.number = n  # a number taken by another writer: the next free one
+            trials.append(copy)
 
     def finish_trial(self, study: str, record: TrialRecord) -> None:
+        copy = record.copy()
         with self._lock:
-            trials = self._study(study)
+            trials = self._trials.get(study) or self._study(study)
             if not 0 <= record.number < len(trials):
                 raise StoreError(f"MemoryStore: study {study!r} has no trial {record.number}")
-            trials[record.number] = record.copy()
+            trials[record.number] = copy
 
     def report(self, study: str, number: int, step: int, value: float) -> None:
         with self._lock:
