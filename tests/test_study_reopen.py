@@ -43,7 +43,8 @@ def test_an_edited_space_is_an_error_naming_the_decision(tmp_path):
     path = tmp_path / "s.db"
     sn.Study(_space(), _evo(), store=SQLiteStore(path), name="x").optimize(_fn, n_trials=3)
     before = path.read_bytes()
-    with pytest.raises(StoreError, match=r"another space \(decisions changed: a at \[0\] \(choice of 6 .* -> choice of 7 .*\); fingerprint") as e:
+    changed = r"another space \(decisions changed: a at \[0\] \(choice of 6 .* -> choice of 7 .*\); fingerprint"
+    with pytest.raises(StoreError, match=changed) as e:
         sn.Study(_space(7), _evo(), store=SQLiteStore(path), name="x")
     assert "study 'x'" in str(e.value) and str(path) in str(e.value)
     assert path.read_bytes() == before  # refused before anything was written

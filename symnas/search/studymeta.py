@@ -29,8 +29,10 @@ _SKIP = ("self", "seed")
 
 
 def space_fingerprint(space_dict: dict) -> str:
-    """A short stable hash of a space's JSON form (canonical: sorted keys, no spaces)."""
-    text = json.dumps(space_dict, sort_keys=True, separators=(",", ":"), default=repr)
+    """A short stable hash of a space's JSON form (canonical: sorted keys, no spaces; an object that is not JSON
+    data counts by its type, never by a ``repr`` that may hold a memory address)."""
+    text = json.dumps(space_dict, sort_keys=True, separators=(",", ":"),
+                      default=lambda o: f"<{type(o).__module__}.{type(o).__qualname__}>")
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -27,8 +27,8 @@ from typing import Any, Iterator, Optional, Sequence
 
 from symnas.errors import StoreError
 
-__all__ = ["TrialState", "RUNNING", "COMPLETE", "FAILED", "PRUNED", "CACHED", "INTERRUPTED", "TrialRecord", "Storage", "RecordCache", "STATES", "FINISHED", "SYSTEM_ATTRS",
-           "CAPABILITIES", "copy_json"]
+__all__ = ["TrialState", "RUNNING", "COMPLETE", "FAILED", "PRUNED", "CACHED", "INTERRUPTED", "TrialRecord",
+           "Storage", "RecordCache", "STATES", "FINISHED", "SYSTEM_ATTRS", "CAPABILITIES", "copy_json"]
 
 
 class TrialState(str, enum.Enum):

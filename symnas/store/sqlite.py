@@ -14,9 +14,10 @@ renumbered in place (``record.number`` is updated) and the trial is stored under
 schema, no journal mode), so the file stays byte-identical; the reports (``symnas show|export|plot``) open stores
 this way. When no other connection has the file open (no ``-wal``/``-shm`` beside it) the URI adds
 ``immutable=1``, so that not even SQLite's side files are created; :meth:`SQLiteStore.changed_since_open` then
-tells whether a writer changed the file meanwhile (the reader opens it again without ``immutable``). A file that is not a symnas store, or one written by a newer symnas, is refused in either mode before
-anything is written. Stores of schema version 1 are migrated (in one transaction) when opened for writing and read
-as they are when opened read-only.
+tells whether a writer changed the file meanwhile (the reader opens it again without ``immutable``). A file that
+is not a symnas store, or one written by a newer symnas, is refused in either mode before anything is written.
+Stores of schema version 1 are migrated (in one transaction) when opened for writing and read as they are when
+opened read-only.
 
 Example::
 
