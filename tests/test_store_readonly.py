@@ -188,3 +188,21 @@ def test_schema_version_is_recorded(tmp_path):
     store = SQLiteStore(tmp_path / "n.db")
     (v,) = store._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
     assert int(v) == SCHEMA_VERSION == store.version
+
+
+def test_a_store_left_by_a_killed_writer_is_read_with_its_wal_and_left_as_it_is(tmp_path):
+    path = tmp_path / "k.db"
+    code = ("import os, symnas as sn\nfrom symnas.store.sqlite import SQLiteStore\n"
+            f"st = SQLiteStore({str(path)!r})\n"
+            "s = sn.Study(sn.Space([sn.oneof([1, 2, 3])]), store=st, name='x')\n"
+            "s.optimize(lambda t: 1.0, n_trials=7)\nos._exit(0)  # no close, no checkpoint: the trials are in the WAL\n")
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), check=True,
+                   timeout=300)
+    wal = Path(str(path) + "-wal")
+    assert wal.exists() and wal.stat().st_size > 0
+    before = _state(tmp_path)
+    assert len(load_study(str(path)).records) == 7
+    after = _state(tmp_path)
+    # the database and its WAL are untouched (SQLite's shared-memory index, k.db-shm, is not data)
+    assert {k: v for k, v in after.items() if not k.endswith("-shm")} == \
+        {k: v for k, v in before.items() if not k.endswith("-shm")}
