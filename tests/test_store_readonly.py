@@ -206,3 +206,15 @@ def test_a_store_left_by_a_killed_writer_is_read_with_its_wal_and_left_as_it_is(
     # the database and its WAL are untouched (SQLite's shared-memory index, k.db-shm, is not data)
     assert {k: v for k, v in after.items() if not k.endswith("-shm")} == \
         {k: v for k, v in before.items() if not k.endswith("-shm")}
+
+
+def test_an_immutable_reader_notices_a_writer_that_started_meanwhile(tmp_path):
+    path = _study_file(tmp_path / "i.db")
+    reader = SQLiteStore(path, read_only=True)
+    assert reader.immutable and not reader.changed_since_open()
+    writer = SQLiteStore(path)  # a search starts while the report reads
+    writer.save_algorithm_state("s", {"x": 1}, 99)
+    assert reader.changed_since_open()  # load_study then reads again without immutable=1
+    assert not SQLiteStore(path, read_only=True).immutable  # the writer's WAL is there: locks are used
+    writer.close()
+    reader.close()
