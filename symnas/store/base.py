@@ -77,6 +77,7 @@ FINISHED = (COMPLETE, FAILED, PRUNED, CACHED)
 #: Keys of :attr:`TrialRecord.system_attrs` the study writes: ``owner`` (``host:pid`` of the asking process),
 #: ``from_queue`` (a re-queued candidate, not proposed by the algorithm), ``discarded`` (proposals the dedup cache
 #: turned away before this one) and ``requeue`` (an interrupted trial whose candidate is still to be re-queued).
+#: System attribute values are JSON scalars (str, number, bool, None).
 SYSTEM_ATTRS = ("owner", "from_queue", "discarded", "requeue")
 
 #: Capabilities a store may declare in :attr:`Storage.capabilities`.
@@ -139,9 +140,9 @@ class TrialRecord:
         new = object.__new__(TrialRecord)  # the hot path of MemoryStore: no __init__, fields copied directly
         d = self.__dict__.copy()
         d["intermediate"] = list(self.intermediate) if self.intermediate else []
-        ua, sa = self.user_attrs, self.system_attrs
+        ua = self.user_attrs
         d["user_attrs"] = {k: (v if type(v) in _SHARED else copy_json(v)) for k, v in ua.items()} if ua else {}
-        d["system_attrs"] = {k: (v if type(v) in _SHARED else copy_json(v)) for k, v in sa.items()} if sa else {}
+        d["system_attrs"] = dict(self.system_attrs)  # its values are scalars (see SYSTEM_ATTRS)
         new.__dict__ = d
         if type(self.state) is not TrialState:  # a state assigned as text: normalised as __init__ would
             new.__post_init__()

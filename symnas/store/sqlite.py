@@ -106,6 +106,7 @@ class SQLiteStore(Storage):
         self.immutable = bool(read_only and (immutable if immutable is not None else not any(
             os.path.exists(self.path + tail) for tail in ("-wal", "-shm", "-journal"))))
         self._stat: Optional[tuple] = None
+        self._last_system: tuple[dict, str] = ({}, "{}")
         self.timeout, self.read_only = timeout, read_only
         self.capabilities = frozenset({"cache", "durable", "multi_process"} | ({"read_only"} if read_only else set()))
         self._lock = threading.RLock()  # one connection, shared by the run loop's threads
@@ -356,12 +357,15 @@ class SQLiteStore(Storage):
         return SQLiteRecordCache(self, namespace)
 
     # -- rows ---------------------------------------------------------------------------------------------
-    @staticmethod
-    def _row(r: TrialRecord) -> tuple:
+    def _row(self, r: TrialRecord) -> tuple:
         values = None if r.values is None else _dumps([float(v) for v in r.values])
-        return (r.number, _dumps(list(r.genome)), str(r.state), values, r.error, r.hash_key, r.asked_at, r.told_at,
-                r.started, r.finished, r.duration, _dumps([list(x) for x in r.intermediate]), _dumps(r.user_attrs),
-                r.description, _dumps(r.system_attrs))
+        sa = r.system_attrs
+        if sa != self._last_system[0]:  # most trials carry the same bookkeeping (the owner): JSON it once
+            self._last_system = (dict(sa), _dumps(sa))
+        # r.state binds as its text (a str subclass)
+        return (r.number, _dumps(list(r.genome)), r.state, values, r.error, r.hash_key, r.asked_at, r.told_at,
+                r.started, r.finished, r.duration, _dumps([list(x) for x in r.intermediate]) if r.intermediate
+                else "[]", _dumps(r.user_attrs) if r.user_attrs else "{}", r.description, self._last_system[1])
 
     def _record(self, row: tuple, study: str, legacy: bool) -> TrialRecord:
         (number, genome, state, values, error, hash_key, asked_at, told_at, started, finished, duration, inter,
