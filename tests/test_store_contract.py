@@ -286,3 +286,13 @@ def test_failures_are_store_errors(store):
         store.finish_trial("nope", _record(3))
     with pytest.raises(StoreError, match="unknown state"):
         TrialRecord(number=0, genome=(), state="exploded")  # type: ignore[arg-type]
+
+
+def test_attribute_types_survive_the_round_trip(store):
+    _open(store)
+    for i, sa in enumerate(({"requeue": True}, {"requeue": 1}, {"requeue": 1.0}, {"requeue": True})):
+        r = _record(i, system_attrs=dict(sa), user_attrs={"flag": sa["requeue"]})
+        store.add_trial("s", r)
+    got = store.trials("s")
+    assert [type(r.system_attrs["requeue"]) for r in got] == [bool, int, float, bool]
+    assert [type(r.user_attrs["flag"]) for r in got] == [bool, int, float, bool]

@@ -359,8 +359,9 @@ class SQLiteStore(Storage):
     # -- rows ---------------------------------------------------------------------------------------------
     def _row(self, r: TrialRecord) -> tuple:
         values = None if r.values is None else _dumps([float(v) for v in r.values])
-        sa = r.system_attrs
-        if sa != self._last_system[0]:  # most trials carry the same bookkeeping (the owner): JSON it once
+        sa, last = r.system_attrs, self._last_system[0]
+        # most trials carry the same bookkeeping (the owner): JSON it once (equal values of equal types only)
+        if sa != last or any(type(v) is not type(last[k]) for k, v in sa.items()):
             self._last_system = (dict(sa), _dumps(sa))
         # r.state binds as its text (a str subclass)
         return (r.number, _dumps(list(r.genome)), r.state, values, r.error, r.hash_key, r.asked_at, r.told_at,
