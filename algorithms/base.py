@@ -53,10 +53,9 @@ def set_rng_state(rng: random.Random, state: Sequence) -> None:
 
 
 class _NeedsSetup:
-    """``Algorithm.table`` before :meth:`Algorithm.setup`: a clear error instead of an ``AttributeError``.
-
-    A non-data descriptor, so the instance attribute set by ``setup`` shadows it at no cost per access.
-    """
+    """``Algorithm.table`` and the call counts before :meth:`Algorithm.setup`: a clear error instead of an
+    ``AttributeError``. A non-data descriptor, so the instance attributes set by ``setup`` shadow it at no cost per
+    access (``propose`` and ``feedback`` check nothing else to know that the algorithm was set up)."""
 
     def __get__(self, obj: Any, owner: Any = None) -> Any:
         if obj is None:
@@ -76,7 +75,7 @@ class Algorithm(abc.ABC):
       rng: the algorithm's ``random.Random`` (seeded with ``seed``; saved and restored with the state).
       table: the decision table (set by :meth:`setup`).
       num_objectives: number of objectives (set by :meth:`setup`).
-      proposed, told: calls of :meth:`propose` (genomes) and :meth:`feedback` so far.
+      proposed, told: genomes proposed and results received so far (from :meth:`setup` on).
     """
 
     #: Number of objectives this algorithm can handle (``None``: any).
@@ -94,15 +93,15 @@ class Algorithm(abc.ABC):
 
     if TYPE_CHECKING:
         table: DecisionTable
+        proposed: int
+        told: int
     else:
-        table = _NeedsSetup()
+        table = proposed = told = _NeedsSetup()
 
     def __init__(self, seed: Optional[int] = None) -> None:
         self.seed = seed
         self.rng = random.Random(seed)
         self.num_objectives = 1
-        self.proposed = 0
-        self.told = 0
 
     # -- the template ------------------------------------------------------------------------------------------
     def setup(self, table: DecisionTable, num_objectives: int = 1) -> "Algorithm":
@@ -121,6 +120,7 @@ class Algorithm(abc.ABC):
         self.table = table
         self.num_objectives = int(num_objectives)
         self._setup()
+        self.proposed = self.told = 0
         return self
 
     def propose(self) -> Genome:
