@@ -1,5 +1,5 @@
 """Helpers shared by the search algorithms: value grids, type-aware mutation (Pareto sorting lives in
-:mod:`symnas.pareto`).
+:mod:`symnas.algorithms.pareto`).
 
 Example::
 

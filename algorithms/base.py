@@ -88,7 +88,7 @@ class Algorithm(abc.ABC):
     #: Decision kinds (``'choice'``, ``'int'``, ``'float'``, ``'subset'``, ``'perm'``) this algorithm cannot search;
     #: :meth:`setup` refuses a table holding one with a :class:`~symnas.errors.SymnasError` naming the decision.
     unsupported_kinds: ClassVar[frozenset[str]] = frozenset()
-    #: The registry name (set by :func:`register`; the class name otherwise).
+    #: The registry name (set by :func:`register` to its first name; empty for a class not registered).
     name: ClassVar[str] = ""
 
     if TYPE_CHECKING:
@@ -188,7 +188,7 @@ class Algorithm(abc.ABC):
         """Restores what :meth:`_state` saved."""
 
 
-A = TypeVar("A", bound=type)
+A = TypeVar("A", bound="type[Algorithm]")
 
 
 @dataclass(frozen=True)
@@ -199,7 +199,7 @@ class Entry:
     """
 
     name: str
-    cls: type
+    cls: type[Algorithm]
     preset: Mapping[str, Any] = field(default_factory=dict)
     example: Union[None, Mapping[str, Any], Callable[[int], Algorithm]] = None
 

@@ -17,7 +17,7 @@ from symnas.algorithms._common import crossover, mutate
 from symnas.algorithms.base import Algorithm, Values, register
 from symnas.errors import SymnasError
 from symnas.genome.table import Genome
-from symnas.pareto import crowding, dominates, nondominated_sort
+from symnas.algorithms.pareto import crowding, dominates, nondominated_sort
 
 __all__ = ["NSGA2", "ParetoArchive"]
 

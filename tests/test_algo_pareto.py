@@ -1,4 +1,4 @@
-"""symnas.pareto, the one Pareto helper: laws of dominance, fronts and crowding; its users agree with it."""
+"""symnas.algorithms.pareto, the one Pareto helper: laws of dominance, fronts and crowding; its users agree."""
 from __future__ import annotations
 
 import math
@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import symnas as sn
-from symnas.pareto import crowding, dominates, nondominated_sort, pareto_indices
+from symnas.algorithms.pareto import crowding, dominates, nondominated_sort, pareto_indices
 from symnas.report import pareto_indices as report_pareto_indices
 
 points = st.lists(st.tuples(st.integers(-3, 3), st.integers(-3, 3)), max_size=25)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from symnas.errors import SymnasError
-from symnas.pareto import pareto_indices
+from symnas.algorithms.pareto import pareto_indices
 
 __all__ = ["plot_study", "pareto_indices"]
 

@@ -19,8 +19,8 @@ import time
 import traceback
 from typing import Any, Callable, Optional, Sequence, Union
 
+from symnas.algorithms.pareto import pareto_indices
 from symnas.errors import SymnasError, TrialError
-from symnas.pareto import pareto_indices
 from symnas.search.objectives import Objectives, ObjectiveSpec
 from symnas.search.trial import Trial
 from symnas.space.space import Space

@@ -1,7 +1,7 @@
 """Pareto dominance on value tuples, larger is better in every coordinate (the one implementation in symnas).
 
-A bottom-layer module (it imports nothing from symnas): the multi-objective algorithms, ``Study.pareto_front`` and
-the report's Pareto plot all use it. Callers orient values first (minimised objectives negated).
+It imports nothing; the multi-objective algorithms, ``Study.pareto_front`` and the report's Pareto plot all use
+it (the algorithms layer sits below search and report). Callers orient values first (minimised objectives negated).
 
 Example::
 
