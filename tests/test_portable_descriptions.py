@@ -158,3 +158,21 @@ def test_pyglove_says_what_it_cannot_express() -> None:
         to_pyglove(pm.annotated_space())
     with pytest.raises(sn.SpaceError, match="conditions inferred by tracing"):
         to_pyglove(TRACED)
+
+
+def test_symnas_show_prints_classes_by_name(tmp_path, capsys) -> None:
+    from symnas.cli.main import main
+    from symnas.store.sqlite import SQLiteStore
+
+    path = str(tmp_path / "s.db")
+    study = sn.Study(PATCHED, store=SQLiteStore(path), name="p")
+    trial = study.ask()
+    study.tell(trial, 1.0)
+    assert main(["show", path]) == 0
+    text = capsys.readouterr().out
+    assert "[1]=nn." in text and "<class" not in text
+    assert main(["show", path, "--json"]) == 0
+    import json
+
+    params = json.loads(capsys.readouterr().out)["top"][0]["params"]
+    assert params["[1]"].startswith("nn.") and isinstance(params["[2][0].kernel_size"], int)

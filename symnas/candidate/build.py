@@ -73,6 +73,11 @@ def resolve_ref(target: Any, where: str = "") -> Any:
         return resolve(target, where)
     except BuildError:
         path = target_path(target)
+        if path.startswith("__main__."):  # a worker process imported the main script as __mp_main__
+            try:
+                return resolve("__mp_main__." + path[len("__main__."):], where)
+            except BuildError:
+                pass
         if "<lambda>" in path or "<locals>" in path:
             raise BuildError(
                 f"{where or 'spec'}: {path!r} is a lambda or a local function: it has no importable name, so a "

@@ -268,8 +268,11 @@ class Space:
                 opts = f"[{d.low:g}, {d.high:g}]" + (" log" if d.log else "") + (f" step {d.step:g}" if d.step and d.step != 1 else "")
             cond = ""
             if d.conditions:
+                merged: dict[int, set] = {}
+                for p, a in d.conditions:
+                    merged.setdefault(p, set()).update(a)
                 cond = "  if " + " or ".join(
-                    f"{self.table.decisions[p].name} in {sorted(a)}" for p, a in d.conditions)
+                    f"{self.table.decisions[p].name} in {sorted(a)}" for p, a in merged.items())
             lines.append(f"{d.name:<40} {d.kind:<7} {opts}{cond}")
         return "\n".join(lines)
 
