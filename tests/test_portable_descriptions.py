@@ -176,3 +176,11 @@ def test_symnas_show_prints_classes_by_name(tmp_path, capsys) -> None:
 
     params = json.loads(capsys.readouterr().out)["top"][0]["params"]
     assert params["[1]"].startswith("nn.") and isinstance(params["[2][0].kernel_size"], int)
+
+
+def test_a_patched_space_written_without_its_recipe_says_so() -> None:
+    d = PATCHED.to_dict()
+    d["tree"] = {"[1]": d["tree"]["kwargs"]["choices"]["[1]"]}  # the form older versions wrote: choices only
+    old = sn.Space.from_dict(d)
+    with pytest.raises(sn.BuildError, match=r"written without the recipe of its factory .*make_cnn"):
+        old.build(old.sample(seed=0))

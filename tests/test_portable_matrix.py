@@ -200,9 +200,8 @@ def ray_workers(spaces):
     from symnas.runtime import RayExecutor
 
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    if not ray.is_initialized():
-        ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False, object_store_memory=80 * 1024 * 1024,
-                 runtime_env={"env_vars": {"PYTHONPATH": _env()["PYTHONPATH"]}})
+    if not ray.is_initialized():  # as tests/test_runtime_executors.py does: one Ray for the session
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=80 * 1024 * 1024)
     with RayExecutor(max_workers=1, timeout=120) as ex:
         return _run_workers(spaces, ex)
 

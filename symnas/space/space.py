@@ -22,7 +22,7 @@ from symnas.candidate.build import build as _build
 from symnas.candidate.build import built_by
 from symnas.symbolic.jsonio import decode as _json_decode
 from symnas.symbolic.jsonio import encode as _json_encode
-from symnas.errors import DecisionError, GenomeError, SpaceError
+from symnas.errors import BuildError, DecisionError, GenomeError, SpaceError
 from symnas.genome.compile import compile_tree
 from symnas.genome.table import DecisionTable, Genome
 from symnas.symbolic.spec import Builder, Spec, fmt_value
@@ -210,6 +210,11 @@ class Space:
     def build(self, genome: Genome, seed: Optional[int] = None, device: Any = None) -> Any:
         """Decodes ``genome`` and builds it (fresh weights; reproducible with ``seed``)."""
         desc = self.decode(genome)
+        if self._builder is None and isinstance(desc, dict) and ("factory" in self.meta or "function" in self.meta):
+            raise BuildError(f"space {self.name!r} was written without the recipe of its "
+                             f"{'factory' if 'factory' in self.meta else 'function'} "
+                             f"{self.meta.get('factory') or self.meta.get('function')!r} (an older symnas): its "
+                             "candidates cannot be built from JSON; make the space again with sn.patch or sn.trace")
         if self._builder is not None and isinstance(desc, Spec) and desc.target is built_by:
             return self._builder(desc.kwargs["choices"], seed=seed, device=device)
         return _build(desc, seed=seed, device=device)
