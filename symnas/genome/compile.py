@@ -12,6 +12,7 @@ from symnas.errors import SpaceError
 from symnas.genome.table import Decision, DecisionTable
 from symnas.genome.template import (ChoiceNode, Const, DictNode, ListNode, Node, PermNode, SpecNode, SubsetNode,
                                     ValueNode)
+from symnas.symbolic.jsonio import Ref
 from symnas.symbolic.placeholders import FloatRange, IntRange, ManyOf, OneOf, Permutation, Placeholder
 from symnas.symbolic.spec import Spec
 
@@ -32,6 +33,8 @@ def label_of(value: Any) -> str:
                 return value[key]
     if isinstance(value, Placeholder):
         return type(value).__name__.lower()
+    if isinstance(value, Ref):  # a class read from JSON: labelled as the class itself
+        return value.path.rsplit(".", 1)[-1]
     if isinstance(value, type) or callable(value) and hasattr(value, "__qualname__"):
         return getattr(value, "__qualname__", repr(value))
     text = repr(value)

@@ -4,7 +4,8 @@ Format: plain JSON values as themselves; ``{"_spec": "pkg.mod.Class", "args": [.
 ``{"_ref": "torch.nn.modules.activation.ReLU"}`` for a class or function used as a value (resolved lazily through
 the registry / allow-list when built); ``{"_tuple": [...]}``; ``{"_dict": {...}}`` for a dict whose keys start with
 ``_``; placeholders as ``{"_oneof": [...]}``, ``{"_manyof": [...], "k": 2}``, ``{"_int": [lo, hi]}``,
-``{"_float": [lo, hi]}``, ``{"_perm": [...]}`` with their options; non-finite floats as ``{"_float_value": "nan"}``.
+``{"_float": [lo, hi]}``, ``{"_perm": [...]}`` with their options; non-finite floats as ``{"_float_value": "nan"}``;
+``{"_builder": <spec>}`` for the recipe of a patched factory or traced function (:class:`~symnas.symbolic.spec.Builder`).
 
 Example::
 
@@ -19,7 +20,7 @@ from typing import Any
 
 from symnas.errors import SymnasError
 from symnas.symbolic.placeholders import FloatRange, IntRange, ManyOf, OneOf, Permutation
-from symnas.symbolic.spec import Spec, target_path
+from symnas.symbolic.spec import Builder, Spec, target_path
 
 __all__ = ["to_json", "from_json", "encode", "decode", "Ref"]
 
@@ -78,6 +79,8 @@ def encode(x: Any) -> Any:
         return {"_dict": body} if any(k.startswith("_") for k in body) else body
     if isinstance(x, Ref):
         return {"_ref": x.path}
+    if isinstance(x, Builder):
+        return {"_builder": encode(x.spec)}
     if isinstance(x, OneOf):
         d = {"_oneof": [encode(c) for c in x.candidates]}
         _opt(d, "name", x.name)
@@ -130,6 +133,8 @@ def decode(j: Any, where: str = "json") -> Any:
         return {k: decode(v, where) for k, v in j["_dict"].items()}
     if "_ref" in j:
         return Ref(j["_ref"])
+    if "_builder" in j:
+        return Builder(decode(j["_builder"], where))
     if "_float_value" in j:
         return float(j["_float_value"])
     if "_oneof" in j:

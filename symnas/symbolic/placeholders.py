@@ -59,7 +59,9 @@ class Placeholder:
         )
 
     def __repr__(self) -> str:
-        body = ", ".join(f"{k}={v!r}" for k, v in self._fields() if v is not None)
+        from symnas.symbolic.spec import fmt_value  # classes by name: nn.GELU
+
+        body = ", ".join(f"{k}={fmt_value(v)}" for k, v in self._fields() if v is not None)
         return f"{type(self).__name__}({body})"
 
     def _fields(self) -> list[tuple[str, Any]]:
