@@ -113,7 +113,7 @@ class Kind:
         return tuple(int(v) if isinstance(v, float) and v.is_integer() else v for v in genes)
 
     def mutate(self, d: "Decision", genes: tuple, rng: random.Random, sigma: float = 0.15) -> tuple:
-        """A different value (the same genes only when there is none)."""
+        """A different value (the same genes when there is none; a float may, rarely, not find one)."""
         raise NotImplementedError
 
     def neighbours(self, d: "Decision", genes: tuple) -> list[tuple]:
