@@ -265,7 +265,8 @@ class Supernet(nn.Module):
         out = []
         for key in decisions:
             d = self.space.table[key]
-            if d.kind not in ("choice", "subset"):
+            slots = d.ops.slots(d)
+            if slots is None or slots.rows != 1:
                 raise SupernetError(f"{d.path}: only choice decisions have modes (this one is {d.kind})")
             out.extend(range(d.offset, d.offset + d.width))
         return out
