@@ -286,3 +286,26 @@ def test_sizes_and_counts_unchanged() -> None:
     finite = sn.Space({k: v for k, v in SPACE.tree.items() if not k.startswith("float") or k == "float_step"})
     assert finite.size == math.prod(d.count() for d in finite.table.decisions)
     assert list(itertools.islice(iter(finite.table), 1))[0].kind == "choice"
+
+
+@pytest.mark.parametrize("d", DECISIONS, ids=IDS)
+def test_enumerate_is_lazy_and_agrees_with_grid(d: sn.Decision) -> None:
+    it = d.ops.enumerate(d)
+    if it is None:
+        assert d.ops.float_genes and not d.step and math.isinf(d.count())
+        with pytest.raises(DecisionError, match="cannot be enumerated"):
+            Kind.grid(d.ops, d, 3)  # the listing grid; numeric kinds override it with spread values
+        return
+    assert not isinstance(it, list)
+    listed = list(it)
+    assert len(listed) == d.count() and all(d.check(g) is None for g in listed)
+    assert listed == d.grid(10**9)
+
+
+def test_placeholder_values() -> None:
+    vals = {k: kind_of(ph).placeholder_values(ph) for k, ph in SPACE.tree.items()}
+    assert vals["choice"] == ["a", "b", "c", "d"] and vals["ordinal"] == [2, 4, 8, 16]
+    assert vals["int_step"] == [0, 16, 32, 48, 64, 80, 96] and vals["float_step"][:3] == [0.0, 0.125, 0.25]
+    assert vals["float"] is None and vals["subset"] is None and vals["perm"] is None
+    nested = sn.oneof([1, {"x": sn.intv(1, 2)}])
+    assert kind_of(nested).placeholder_values(nested) is None

@@ -121,6 +121,7 @@ class DecisionTable:
             self._by_name[d.name] = d
         self._default = tuple(g for d in decisions for g in d.default)
         self._slot_kinds = tuple(d.kind for d in decisions for _ in range(d.width))
+        self._float_slots = tuple(d.ops.float_genes for d in decisions for _ in range(d.width))
         self.conditional = any(d.conditions for d in decisions)
         self._samplers = [(d.ops.sample, d) for d in decisions]
         # Fast path for tables of one-index decisions (choices, ordinals): one float draw per decision.
@@ -224,7 +225,9 @@ class DecisionTable:
         """Checks a genome from outside (a file, a user) and returns it canonicalised; errors name the decision."""
         if len(genome) != self.width:
             raise GenomeError(f"genome has {len(genome)} genes, the space needs {self.width}")
-        genome = tuple(g for d in self.decisions for g in d.ops.canonical(d, genome[d.offset:d.offset + d.width]))
+        fs = self._float_slots  # the kinds' canonical types, per slot (Kind.canonical, without a call per decision)
+        genome = tuple(int(v) if isinstance(v, float) and not fs[i] and v.is_integer() else v
+                       for i, v in enumerate(genome))
         active = self.active(genome)
         for d in self.decisions:
             if active[d.index]:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Optional, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator, Optional, Sequence, TypeVar
 
 from symnas.errors import DecisionError, SpaceError
 
@@ -122,10 +122,24 @@ class Kind:
 
     def grid(self, d: "Decision", resolution: int) -> list[tuple]:
         """Every value as genes, in order; numeric kinds use at most ``resolution`` spread values."""
-        raise NotImplementedError
+        it = self.enumerate(d)
+        if it is None:
+            raise DecisionError(f"{d.path}: a {self.name} decision cannot be enumerated")
+        return list(it)
+
+    def enumerate(self, d: "Decision") -> Optional[Iterator[tuple]]:
+        """Every value as genes, lazily and in order (``itertools.islice`` it to bound the work); None when the
+        values cannot be listed (a continuous float)."""
+        vals = self.values(d)
+        return None if vals is None else ((v,) for v in vals)
 
     def values(self, d: "Decision") -> Optional[list]:
         """Every value of a one-gene decision, in order, if they can be listed exactly; else None."""
+        return None
+
+    def placeholder_values(self, ph: "Placeholder") -> Optional[list]:
+        """Every concrete value of the placeholder ``ph``, in order, if it has finitely many and none of them holds
+        a decision or a spec (e.g. the counts a DSL ``repeat`` may take); else None."""
         return None
 
     def slots(self, d: "Decision") -> Optional[IndexSlots]:

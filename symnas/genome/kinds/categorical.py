@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 import random
-from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence
 
 from symnas.errors import SpaceError
 from symnas.genome.kinds.base import IndexSlots, Kind, register
@@ -45,6 +45,12 @@ def label_of(value: Any) -> str:
         return getattr(value, "__qualname__", repr(value))
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _has_decision(value: Any) -> bool:
+    from symnas.symbolic.spec import is_symbolic
+
+    return is_symbolic(value)  # a placeholder, or a spec (whose arguments may hold one)
 
 
 def _index_check(d: "Decision", genes: Sequence[Any]) -> Optional[str]:
@@ -112,11 +118,12 @@ class ChoiceKind(Kind):
     def neighbours(self, d: "Decision", genes: tuple) -> list[tuple]:
         return [(i,) for i in range(d.n) if i != genes[0]]
 
-    def grid(self, d: "Decision", resolution: int) -> list[tuple]:
-        return [(i,) for i in range(d.n)]
-
     def values(self, d: "Decision") -> Optional[list]:
         return list(range(d.n))
+
+    def placeholder_values(self, ph: "Placeholder") -> Optional[list]:
+        assert isinstance(ph, OneOf)
+        return None if any(_has_decision(x) for x in ph.candidates) else list(ph.candidates)
 
     def slots(self, d: "Decision") -> Optional[IndexSlots]:
         return IndexSlots(1, 1, False, False)
@@ -288,13 +295,11 @@ class SubsetKind(Kind):
                     out.append(t)
         return out
 
-    def grid(self, d: "Decision", resolution: int) -> list[tuple]:
+    def enumerate(self, d: "Decision") -> Optional[Iterator[tuple]]:
         if d.distinct:
-            it = itertools.combinations(range(d.n), d.k) if d.sorted else itertools.permutations(range(d.n), d.k)
-        else:
-            it = itertools.combinations_with_replacement(range(d.n), d.k) if d.sorted else \
-                itertools.product(range(d.n), repeat=d.k)
-        return list(it)
+            return itertools.combinations(range(d.n), d.k) if d.sorted else itertools.permutations(range(d.n), d.k)
+        return itertools.combinations_with_replacement(range(d.n), d.k) if d.sorted else \
+            itertools.product(range(d.n), repeat=d.k)
 
     def slots(self, d: "Decision") -> Optional[IndexSlots]:
         return IndexSlots(d.k, 1, d.distinct, d.sorted)
@@ -390,8 +395,8 @@ class PermutationKind(Kind):
             out.append(tuple(g))
         return out
 
-    def grid(self, d: "Decision", resolution: int) -> list[tuple]:
-        return list(itertools.permutations(range(d.n)))
+    def enumerate(self, d: "Decision") -> Optional[Iterator[tuple]]:
+        return itertools.permutations(range(d.n))
 
     def slots(self, d: "Decision") -> Optional[IndexSlots]:
         return IndexSlots(d.n, d.n, True, False)

@@ -79,6 +79,14 @@ class NumericKind(Kind):
                 out.append(v)
         return [(v,) for v in out]
 
+    def placeholder_values(self, ph: "Placeholder") -> Optional[list]:
+        assert isinstance(ph, (IntRange, FloatRange))
+        if isinstance(ph, IntRange):
+            return list(range(ph.low, ph.high + 1, ph.step))
+        if ph.step is None:
+            return None
+        return [ph.low + i * ph.step for i in range(int(round((ph.high - ph.low) / ph.step)) + 1)]
+
     def describe(self, d: "Decision") -> str:
         return f"[{d.low:g}, {d.high:g}]" + (" log" if d.log else "") + \
             (f" step {d.step:g}" if d.step and d.step != 1 else "")
