@@ -309,3 +309,10 @@ def test_placeholder_values() -> None:
     assert vals["float"] is None and vals["subset"] is None and vals["perm"] is None
     nested = sn.oneof([1, {"x": sn.intv(1, 2)}])
     assert kind_of(nested).placeholder_values(nested) is None
+
+
+def test_a_subset_condition_tests_membership_only() -> None:
+    d = SPACE.table["subset"]
+    assert d.ops.condition(d, "==", 2) == {2}
+    with pytest.raises(DecisionError, match="only test membership"):
+        d.ops.condition(d, "<", 2)

@@ -97,12 +97,19 @@ class Placeholder:
         """Rebuilds the placeholder from :meth:`to_json`'s form; ``decode`` reads nested values."""
         raise NotImplementedError
 
-    def _common_json(self, d: dict[str, Any]) -> dict[str, Any]:
+    def _items_json(self, items: tuple, encode: Encoder) -> dict[str, Any]:
+        """``{tag: [items], "name": ..., "hints": ...}``: the form of placeholders built as ``cls(items, name,
+        hints=...)``, read back by :meth:`_from_items_json`."""
+        d: dict[str, Any] = {self.json_tag: [encode(c) for c in items]}
         if self.name is not None:
             d["name"] = self.name
         if self.hints is not None:
             d["hints"] = self.hints
         return d
+
+    @classmethod
+    def _from_items_json(cls, j: dict[str, Any], decode: Decoder) -> "Placeholder":
+        return cls([decode(c) for c in j[cls.json_tag]], j.get("name"), hints=j.get("hints"))  # type: ignore[call-arg]
 
 
 class OneOf(Placeholder):
@@ -176,11 +183,11 @@ class Ordinal(OneOf):
         return [("values", list(self.candidates)), ("name", self.name)]
 
     def to_json(self, encode: Encoder) -> dict[str, Any]:
-        return self._common_json({self.json_tag: [encode(c) for c in self.candidates]})
+        return self._items_json(self.candidates, encode)
 
     @classmethod
     def from_json(cls, j: dict[str, Any], decode: Decoder) -> "Placeholder":
-        return Ordinal([decode(c) for c in j[cls.json_tag]], j.get("name"), hints=j.get("hints"))
+        return cls._from_items_json(j, decode)
 
 
 class ManyOf(Placeholder):
@@ -352,11 +359,11 @@ class Permutation(Placeholder):
         return [("items", list(self.items)), ("name", self.name)]
 
     def to_json(self, encode: Encoder) -> dict[str, Any]:
-        return self._common_json({self.json_tag: [encode(c) for c in self.items]})
+        return self._items_json(self.items, encode)
 
     @classmethod
     def from_json(cls, j: dict[str, Any], decode: Decoder) -> "Placeholder":
-        return Permutation([decode(c) for c in j[cls.json_tag]], j.get("name"), hints=j.get("hints"))
+        return cls._from_items_json(j, decode)
 
 
 def oneof(candidates: Sequence[Any], name: Optional[str] = None, *, ordered: bool = False,

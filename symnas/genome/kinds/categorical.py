@@ -14,7 +14,7 @@ import math
 import random
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence
 
-from symnas.errors import SpaceError
+from symnas.errors import DecisionError, SpaceError
 from symnas.genome.kinds.base import IndexSlots, Kind, register
 from symnas.symbolic.placeholders import ManyOf, OneOf, Ordinal, Permutation
 
@@ -72,11 +72,12 @@ def _pg() -> Any:
 @register
 class ChoiceKind(Kind):
     """One of ``n`` candidates (``sn.oneof``); one gene, the candidate index. Candidates may hold decisions,
-    which are active only while their candidate is chosen."""
+    which are active only while their candidate is chosen. (Compiles an :class:`Ordinal` too: it is a OneOf.)"""
 
     name = "choice"
     categorical = True
     single_index = True
+    gene_name = "choice index"  # in error messages
     pyglove_priority = 50
 
     def compile(self, c: Any, ph: "Placeholder", path: str, cond: Optional[tuple[int, frozenset]]) -> "Node":
@@ -99,7 +100,7 @@ class ChoiceKind(Kind):
 
     def check(self, d: "Decision", genes: Sequence[Any]) -> Optional[str]:
         v = genes[0]
-        return None if isinstance(v, int) and 0 <= v < d.n else f"choice index {v!r} not in [0, {d.n})"
+        return None if isinstance(v, int) and 0 <= v < d.n else f"{self.gene_name} {v!r} not in [0, {d.n})"
 
     def mutate(self, d: "Decision", genes: tuple, rng: random.Random, sigma: float = 0.15) -> tuple:
         """Another candidate, uniformly; an ``ordered`` choice moves to a neighbour (±1, rarely farther)."""
@@ -173,20 +174,8 @@ class OrdinalKind(ChoiceKind):
 
     name = "ordinal"
     ordered = True
+    gene_name = "ordinal position"
     pyglove_priority = 40  # before "choice": both are pg.oneof
-
-    def compile(self, c: Any, ph: "Placeholder", path: str, cond: Optional[tuple[int, frozenset]]) -> "Node":
-        from symnas.genome.template import ChoiceNode
-
-        assert isinstance(ph, Ordinal)
-        d = c.new_decision(ph, path, cond, kind=self.name, n=len(ph.values),
-                           labels=tuple(label_of(x) for x in ph.values), ordered=True)
-        cands = [c.walk(x, f"{path}:{i}", (d.index, frozenset([i]))) for i, x in enumerate(ph.values)]
-        return ChoiceNode(d, cands, path)
-
-    def check(self, d: "Decision", genes: Sequence[Any]) -> Optional[str]:
-        v = genes[0]
-        return None if isinstance(v, int) and 0 <= v < d.n else f"ordinal position {v!r} not in [0, {d.n})"
 
     def mutate(self, d: "Decision", genes: tuple, rng: random.Random, sigma: float = 0.15) -> tuple:
         """An adjacent value: one position up or down (the only neighbour at either end)."""
@@ -307,7 +296,7 @@ class SubsetKind(Kind):
     def condition(self, d: "Decision", op: str, gene: Any) -> frozenset:
         """A subset's condition holds when any member is in the allowed set: ``==`` allows candidate ``gene``."""
         if op != "==":
-            raise SpaceError(f"{d.path}: a subset condition can only test membership (==)")
+            raise DecisionError(f"{d.path}: a subset condition can only test membership (==)")
         return frozenset([gene])
 
     def param(self, d: "Decision", genes: Sequence[Any], option: Callable[[int], Any]) -> Any:
