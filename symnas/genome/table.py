@@ -119,7 +119,8 @@ class DecisionTable:
         for d in decisions:
             self._by_name[d.path] = d
             self._by_name[d.name] = d
-        self._default = tuple(g for d in decisions for g in d.default)
+        self._defaults = [d.default for d in decisions]  # per decision, so canonical() makes no call per reset
+        self._default = tuple(g for genes in self._defaults for g in genes)
         self._slot_kinds = tuple(d.kind for d in decisions for _ in range(d.width))
         self._float_slots = tuple(d.ops.float_genes for d in decisions for _ in range(d.width))
         self.conditional = any(d.conditions for d in decisions)
@@ -218,7 +219,7 @@ class DecisionTable:
         for d in self.decisions:
             if d.conditions and not self._holds(genome, active, d):
                 active[d.index] = False
-                genome[d.offset:d.offset + d.width] = d.default
+                genome[d.offset:d.offset + d.width] = self._defaults[d.index]
         return tuple(genome)
 
     def validate(self, genome: Sequence[Gene]) -> Genome:
