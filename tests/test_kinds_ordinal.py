@@ -156,3 +156,24 @@ def test_round_trips_hold_for_any_ordinal_space(values: list, other: list, seed:
     d = space.table["a"]
     child = d.mutate(g[d.offset:d.offset + 1], rng)
     assert d.check(child) is None and (len(values) == 1 or abs(child[0] - g[d.offset]) == 1)
+
+
+def test_a_supernet_mixes_the_values_of_an_ordinal_like_a_choice() -> None:
+    torch = pytest.importorskip("torch")
+    from torch import nn
+
+    from symnas.supernet import Supernet
+    from tests.test_supernet_compile import Blk, Net
+
+    width = sn.ordinal([Blk.spec(4, k=1), Blk.spec(4, k=3), Blk.spec(4, k=5)], name="kernel")
+    space = sn.Space(Net([width, sn.oneof([sn.nn.Identity(), Blk.spec(4, act=nn.GELU)])], c=4))
+    torch.manual_seed(0)
+    net = Supernet(space, seed=0).eval().set_mode("fixed")
+    x = torch.randn(2, 1, 8, 8)
+    for seed in range(3):
+        g = space.sample(seed=seed)
+        net.set_genome(g)
+        torch.testing.assert_close(net.extract(g).eval()(x), net(x), rtol=0, atol=1e-6)
+    net.set_mode("weighted", decisions=["kernel"])
+    assert net(x).shape == (2, 10) and any(p.requires_grad for p in net.arch_parameters())
+    assert len(net.derive()) == space.table.width
