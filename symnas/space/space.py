@@ -175,13 +175,8 @@ class Space:
         for d in self.table.decisions:
             if not active[d.index]:
                 continue
-            genes = genome[d.offset:d.offset + d.width]
-            if d.kind == "choice":
-                out[d.name] = self.choice_value(d.index, genes[0])
-            elif d.kind in ("subset", "perm"):
-                out[d.name] = [self.choice_value(d.index, i) for i in genes]
-            else:
-                out[d.name] = genes[0]
+            out[d.name] = d.ops.param(d, genome[d.offset:d.offset + d.width],
+                                      lambda i, d=d: self.choice_value(d.index, i))
         return out
 
     def choice_value(self, index: int, option: int) -> Any:
@@ -265,12 +260,7 @@ class Space:
         """A table of the decisions: path, kind, options or bounds, condition."""
         lines = []
         for d in self.table.decisions:
-            if d.kind in ("choice", "subset", "perm"):
-                opts = "{" + ", ".join(d.labels[:8]) + (", ..." if d.n > 8 else "") + "}"
-                if d.kind == "subset":
-                    opts = f"{d.k} of {opts}"
-            else:
-                opts = f"[{d.low:g}, {d.high:g}]" + (" log" if d.log else "") + (f" step {d.step:g}" if d.step and d.step != 1 else "")
+            opts = d.ops.describe(d)
             cond = ""
             if d.conditions:
                 merged: dict[int, set] = {}
@@ -298,11 +288,8 @@ def _forest_size(table: DecisionTable) -> float:
         kids = children.get(d.index, [])
         if not kids:
             return d.count()
-        if d.kind == "choice":
-            values: list = list(range(d.n))
-        elif d.kind == "int":
-            values = list(range(int(d.low), int(d.high) + 1, int(d.step or 1)))
-        else:
+        values = d.ops.values(d)
+        if values is None:
             raise SpaceError(f"{d.name}: conditions on a {d.kind} decision")
         total = 0.0
         for v in values:
