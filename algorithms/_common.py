@@ -1,10 +1,10 @@
-"""Helpers shared by the search algorithms: RNG snapshots, value grids, type-aware mutation, Pareto sorting.
+"""Helpers shared by the search algorithms: value grids, type-aware mutation (Pareto sorting lives in
+:mod:`symnas.algorithms.pareto`).
 
 Example::
 
     rng = random.Random(0)
     child = mutate(table, parent, rng)           # one decision changed, conditionals repaired
-    fronts = nondominated_sort([(1, 2), (2, 1), (0, 0)])   # [[0, 1], [2]]
 """
 from __future__ import annotations
 
@@ -14,19 +14,8 @@ from typing import Any, Optional, Sequence
 
 from symnas.genome.table import Decision, DecisionTable, Genome
 
-__all__ = ["rng_state", "set_rng_state", "grid_values", "mutate", "mutate_decision", "crossover",
-           "nondominated_sort", "crowding", "dominates", "pareto_indices", "to_json_genome", "from_json_genome"]
-
-
-def rng_state(rng: random.Random) -> list:
-    """A JSON-able snapshot of a ``random.Random``."""
-    version, internal, gauss = rng.getstate()
-    return [version, list(internal), gauss]
-
-
-def set_rng_state(rng: random.Random, state: Sequence) -> None:
-    version, internal, gauss = state
-    rng.setstate((version, tuple(internal), gauss))
+__all__ = ["grid_values", "mutate", "mutate_decision", "crossover", "to_json_genome",
+           "from_json_genome"]
 
 
 def to_json_genome(g: Optional[Sequence]) -> Optional[list]:
@@ -177,63 +166,6 @@ def crossover(table: DecisionTable, a: Genome, b: Genome, rng: random.Random) ->
         if rng.random() < 0.5:
             g[d.offset:d.offset + d.width] = b[d.offset:d.offset + d.width]
     return table.canonical(g)
-
-
-def dominates(a: Sequence[float], b: Sequence[float]) -> bool:
-    """True if ``a`` Pareto-dominates ``b`` (larger is better)."""
-    return all(x >= y for x, y in zip(a, b)) and any(x > y for x, y in zip(a, b))
-
-
-def nondominated_sort(points: Sequence[Sequence[float]]) -> list[list[int]]:
-    """Indices of ``points`` split into Pareto fronts (front 0 is non-dominated), larger is better."""
-    n = len(points)
-    dominated_by: list[list[int]] = [[] for _ in range(n)]
-    count = [0] * n
-    fronts: list[list[int]] = [[]]
-    for i in range(n):
-        for j in range(i + 1, n):
-            if dominates(points[i], points[j]):
-                dominated_by[i].append(j)
-                count[j] += 1
-            elif dominates(points[j], points[i]):
-                dominated_by[j].append(i)
-                count[i] += 1
-        if count[i] == 0:
-            pass
-    fronts[0] = [i for i in range(n) if count[i] == 0]
-    k = 0
-    while fronts[k]:
-        nxt = []
-        for i in fronts[k]:
-            for j in dominated_by[i]:
-                count[j] -= 1
-                if count[j] == 0:
-                    nxt.append(j)
-        k += 1
-        fronts.append(sorted(nxt))
-    return fronts[:-1]
-
-
-def crowding(points: Sequence[Sequence[float]], front: Sequence[int]) -> dict[int, float]:
-    """Crowding distance of each index in ``front`` (boundary points get infinity)."""
-    dist = {i: 0.0 for i in front}
-    if len(front) <= 2:
-        return {i: math.inf for i in front}
-    m = len(points[front[0]])
-    for k in range(m):
-        order = sorted(front, key=lambda i: points[i][k])
-        lo, hi = points[order[0]][k], points[order[-1]][k]
-        dist[order[0]] = dist[order[-1]] = math.inf
-        if hi == lo:
-            continue
-        for a, i, b in zip(order, order[1:], order[2:]):
-            dist[i] += (points[b][k] - points[a][k]) / (hi - lo)
-    return dist
-
-
-def pareto_indices(points: Sequence[Sequence[float]]) -> list[int]:
-    """Indices of the non-dominated points (larger is better)."""
-    return nondominated_sort(points)[0] if points else []
 
 
 def _draw(p: Sequence[float], rng: random.Random) -> int:

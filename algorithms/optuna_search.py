@@ -3,7 +3,7 @@
 Optuna is an optional extra: it is imported when the algorithm is set up, with a clear error if it is missing.
 Each decision becomes one Optuna parameter named by its path (subsets and permutations: one categorical per slot,
 repaired to stay distinct). Only active decisions are suggested, so conditionals are respected. Optuna's sampler
-state is not JSON, so this algorithm resumes by replaying the whole history (it never asks for snapshots).
+state is not JSON, so this algorithm resumes by replaying the whole history (``snapshot_every = None``).
 
 Example::
 
@@ -11,9 +11,9 @@ Example::
 """
 from __future__ import annotations
 
-from typing import Any, Optional, Union
+from typing import Any, Mapping, Optional, Union
 
-from symnas.algorithms.base import Algorithm, Values
+from symnas.algorithms.base import Algorithm, Values, register
 from symnas.errors import SymnasError
 from symnas.genome.table import Decision, Genome
 
@@ -33,6 +33,9 @@ def _import_optuna() -> Any:
     return optuna
 
 
+@register("optuna-nsga2", sampler="nsga2", example={"population_size": 6})
+@register("optuna-random", sampler="random")
+@register("optuna-tpe", sampler="tpe", example={"n_startup_trials": 5})
 class OptunaSearch(Algorithm):
     """An Optuna sampler as a symnas algorithm.
 
@@ -47,7 +50,7 @@ class OptunaSearch(Algorithm):
     """
 
     max_objectives = None
-    snapshot_every = 10**15  # never snapshot: resume replays every ask and tell from the start
+    snapshot_every = None  # the sampler's state is not JSON: the study resumes by replaying every ask and tell
 
     def __init__(self, sampler: Union[str, Any] = "tpe", seed: Optional[int] = None, **sampler_kwargs: Any) -> None:
         super().__init__(seed)
@@ -89,24 +92,24 @@ class OptunaSearch(Algorithm):
             raw = out
         return sorted(raw) if d.kind == "subset" and d.sorted else raw
 
-    def propose(self) -> Genome:
+    def _propose(self) -> Genome:
         table = self.table
         trial = self.study.ask()
-        genome = list(table.default_genome)  # type: ignore[union-attr]
-        active = [True] * len(table)  # type: ignore[arg-type]
-        for d in table.decisions:  # type: ignore[union-attr]
+        genome = list(table.default_genome)
+        active = [True] * len(table)
+        for d in table.decisions:
             if d.conditions:
                 active[d.index] = any(active[pi] and any(
-                    genome[i] in allowed for i in range(table.decisions[pi].offset,  # type: ignore[union-attr]
-                                                        table.decisions[pi].offset + table.decisions[pi].width))  # type: ignore[union-attr]
+                    genome[i] in allowed for i in range(table.decisions[pi].offset,
+                                                        table.decisions[pi].offset + table.decisions[pi].width))
                     for pi, allowed in d.conditions)
             if active[d.index]:
                 genome[d.offset:d.offset + d.width] = self._suggest(trial, d)
-        g = table.canonical(genome)  # type: ignore[union-attr]
+        g = table.canonical(genome)
         self._pending.setdefault(g, []).append(trial)
         return g
 
-    def feedback(self, genome: Genome, values: Values, *, cached: bool = False) -> None:
+    def _feedback(self, genome: Genome, values: Values, cached: bool) -> None:
         queue = self._pending.get(tuple(genome))
         if not queue:
             return  # a re-queued candidate this sampler did not propose
@@ -118,9 +121,9 @@ class OptunaSearch(Algorithm):
         else:
             self.study.tell(trial, list(values))
 
-    def state_dict(self) -> dict[str, Any]:
+    def _state(self) -> dict[str, Any]:
         return {"replay_only": True}
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
+    def _load_state(self, state: Mapping[str, Any]) -> None:
         if not state.get("replay_only"):
             raise SymnasError("OptunaSearch resumes by replaying history; do not set Study(snapshot_every=...)")

@@ -26,9 +26,9 @@ from symnas.dsl.runtime import (BUILTINS, DERIVE_PATH, LITERALS, EvalError, bino
 from symnas.dsl.imports import MISSING as _MISSING
 from symnas.dsl.values import RESERVED_CALLS, has_symbolic, is_ident, is_sym, literal, scalar_sym
 from symnas.errors import SymnasError
-from symnas.space.placeholders import Placeholder
+from symnas.symbolic.placeholders import Placeholder
 from symnas.space.space import Space
-from symnas.space.spec import Spec
+from symnas.symbolic.spec import Spec
 
 __all__ = ["compile_source", "Module"]
 
@@ -232,12 +232,12 @@ class Module:
             return v
         if self.lookup(root, node) is not _MISSING:
             raise self.err(t, f"{root!r} is a value, not an import; it has no attributes")
-        from symnas.candidate.jsonio import Ref
+        from symnas.symbolic.jsonio import Ref
 
         return Ref(self.check_path(".".join([root] + parts), t))
 
     def check_path(self, path: str, t: Any) -> str:
-        from symnas.space import spec as _spec
+        from symnas.symbolic import spec as _spec
 
         if path in _spec._REGISTRY or any(path.startswith(p) for p in _spec._ALLOWED_PREFIXES):
             return path
@@ -311,14 +311,14 @@ class Module:
                     return BUILTINS[fname](*pos)
                 except EvalError as e:
                     raise self.err(t, e.message, e.hint) from None
-            from symnas.space import spec as _spec
+            from symnas.symbolic import spec as _spec
 
             if fname in _spec._REGISTRY:
                 return Spec(fname, tuple(pos), kw)
             raise self.unknown(fn, fname)
         if fn.data == "getattr":
             target = self.attr(fn)
-            from symnas.candidate.jsonio import Ref
+            from symnas.symbolic.jsonio import Ref
 
             if not isinstance(target, Ref):
                 raise self.err(fn, "only builders named by import path can be called")

@@ -14,8 +14,8 @@ from typing import Any
 
 from symnas.dsl.parser import KEYWORDS
 from symnas.dsl.runtime import DERIVE_PATH
-from symnas.space.placeholders import Placeholder
-from symnas.space.spec import Spec
+from symnas.symbolic.placeholders import Placeholder
+from symnas.symbolic.spec import Spec
 
 __all__ = ["literal", "is_ident", "is_sym", "CONSTRUCTORS", "RESERVED_CALLS", "has_symbolic", "scalar_sym",
            "collect_named"]

@@ -10,7 +10,7 @@ import math
 from typing import Any, Sequence
 
 from symnas.genome.table import Decision
-from symnas.space.spec import Spec
+from symnas.symbolic.spec import Spec
 
 __all__ = ["Node", "Const", "ListNode", "DictNode", "SpecNode", "ChoiceNode", "SubsetNode", "ValueNode",
            "PermNode"]
@@ -215,7 +215,7 @@ class ValueNode(Node):
 
     def __init__(self, decision: Decision, path: str) -> None:
         self.decision, self.offset, self.path = decision, decision.offset, path
-        self.is_int = decision.kind == "int"
+        self.is_int = not decision.ops.float_genes
 
     def decode(self, g: Sequence[Any]) -> Any:
         return g[self.offset]

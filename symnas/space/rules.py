@@ -29,9 +29,9 @@ import threading
 from typing import Any, Callable, Optional, Sequence
 
 from symnas.errors import SpaceError
-from symnas.space.placeholders import Placeholder
+from symnas.symbolic.placeholders import Placeholder
 from symnas.space.space import Space
-from symnas.space.spec import target_path
+from symnas.symbolic.spec import Spec, target_path
 
 __all__ = ["Rule", "patch", "module_path"]
 
@@ -50,6 +50,11 @@ class Rule:
       **args: constructor arguments: placeholders are decisions; callables ``f(args) -> value`` are derived from the
         final arguments (e.g. ``padding=lambda a: a['kernel_size'] // 2``).
     """
+
+    def __new__(klass, *args: Any, **kwargs: Any) -> "Rule":
+        self = super().__new__(klass)
+        self.spec = Spec(klass, args, kwargs)  # the rule as written: a patched space's recipe names it in JSON
+        return self
 
     def __init__(self, cls: type, where: Optional[str] = None, *, replace: Any = None, name: Optional[str] = None,
                  **args: Any) -> None:
@@ -227,6 +232,7 @@ def patch(factory: Callable[..., Any], rules: Sequence[Rule], *args: Any, name: 
         if not ok:
             raise SpaceError(f"{rules[ri]!r} matched no module of the model built by {target_path(factory)}")
     builder = _Patched(factory, args, kwargs, rules, slots)
+    builder.spec = Spec(patch, (factory, [r.spec for r in rules], *args), kwargs)  # its recipe, for JSON
     return Space(tree, name=name or getattr(factory, "__name__", "patched"), builder=builder,
                  meta={"factory": target_path(factory)})
 

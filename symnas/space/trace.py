@@ -22,24 +22,23 @@ Example::
 from __future__ import annotations
 
 import sys
-import threading
 from typing import Any, Callable, Optional
 
 from symnas.errors import DecisionError, SpaceError
-from symnas.space.placeholders import FloatRange, IntRange, ManyOf, OneOf, Permutation, Placeholder
+from symnas.symbolic.placeholders import (FloatRange, IntRange, ManyOf, OneOf, Permutation, Placeholder, active_resolver,
+                                          set_active_resolver)
 from symnas.space.space import Space
-from symnas.space.spec import target_path
+from symnas.symbolic.spec import Spec, target_path
 
-__all__ = ["trace", "current", "Tracer"]
+__all__ = ["trace", "current", "Tracer", "TracedBuilder"]
 
-_LOCAL = threading.local()
 _MAX_RUNS = 2000
 _MAX_INT_VALUES = 32
 
 
 def current() -> Optional["_Context"]:
     """The active define-by-run context of this thread, if any."""
-    return getattr(_LOCAL, "ctx", None)
+    return active_resolver()
 
 
 class _Context:
@@ -54,11 +53,11 @@ class _Context:
 
     def __enter__(self) -> "_Context":
         self.outer = current()
-        _LOCAL.ctx = self
+        set_active_resolver(self)
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        _LOCAL.ctx = self.outer
+        set_active_resolver(self.outer)
 
     def name_of(self, ph: Placeholder) -> str:
         if ph.name:
@@ -187,9 +186,24 @@ class Tracer:
         return pos
 
 
-class _TracedBuilder:
-    def __init__(self, fn: Callable[..., Any], args: tuple, kwargs: dict) -> None:
-        self.fn, self.args, self.kwargs = fn, args, kwargs
+class TracedBuilder:
+    """Builds a candidate of a traced function: runs ``fn(*args, **kwargs)`` with the chosen values.
+
+    ``spec`` is its recipe: the function named by import path, so a description read from JSON builds in any
+    process where the function's module is registered or allowed (``sn.allow_import``).
+
+    Example::
+
+        b = TracedBuilder(make_net)
+        model = b({"depth": 2, "act0": nn.GELU, "act1": nn.ReLU}, seed=0)
+    """
+
+    def __init__(self, fn: Callable[..., Any], args: Any = (), kwargs: Optional[dict] = None) -> None:
+        self.fn, self.args, self.kwargs = fn, tuple(args), dict(kwargs or {})
+        self.spec = Spec(TracedBuilder, (), {"fn": fn, "args": list(self.args), "kwargs": dict(self.kwargs)})
+
+    def __repr__(self) -> str:
+        return f"TracedBuilder({target_path(self.fn)})"
 
     def __call__(self, description: dict[str, Any], seed: Optional[int] = None, device: Any = None) -> Any:
         import torch
@@ -211,5 +225,5 @@ def trace(fn: Callable[..., Any], *args: Any, name: Optional[str] = None, **kwar
     conditions = {}
     for n, (p, vals) in parent.items():
         conditions[n] = [(p, vals if isinstance(found[p], OneOf) else frozenset(vals))]
-    return Space(tree, name=name or getattr(fn, "__name__", "traced"), builder=_TracedBuilder(fn, args, kwargs),
+    return Space(tree, name=name or getattr(fn, "__name__", "traced"), builder=TracedBuilder(fn, args, kwargs),
                  conditions=conditions, meta={"function": target_path(fn)})

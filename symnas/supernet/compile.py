@@ -26,7 +26,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from symnas.candidate.build import _FLATTEN, _flatten
+from symnas.candidate.build import container_args
 from symnas.candidate.build import build as _plain_build
 from symnas.errors import SymnasError
 from symnas.genome.table import Genome
@@ -40,7 +40,7 @@ from symnas.genome.template import (
     SubsetNode,
 )
 from symnas.space.space import Space
-from symnas.space.spec import Spec, contains, resolve, target_path
+from symnas.symbolic.spec import Spec, contains, resolve, target_path
 from symnas.supernet.choices import (
     MODES,
     ArchState,
@@ -200,10 +200,8 @@ class _Compiler:
         args = [self.build(n, fixed) for n in node.args]
         kwargs = {k: self.build(n, fixed) for k, n in zip(node.keys, node.kwargs)}
         fn = hook or resolve(node.target, node.path or "root")
-        if hook is None and target_path(node.target) in _FLATTEN:
-            args = _flatten(args)
-            if "modules" in kwargs:
-                kwargs["modules"] = _flatten(list(kwargs["modules"]))
+        if hook is None:
+            args = container_args(target_path(node.target), args, kwargs)
         try:
             return fn(*args, **kwargs)
         except SymnasError:
@@ -267,7 +265,8 @@ class Supernet(nn.Module):
         out = []
         for key in decisions:
             d = self.space.table[key]
-            if d.kind not in ("choice", "subset"):
+            slots = d.ops.slots(d)
+            if slots is None or slots.rows != 1:
                 raise SupernetError(f"{d.path}: only choice decisions have modes (this one is {d.kind})")
             out.extend(range(d.offset, d.offset + d.width))
         return out
@@ -316,7 +315,8 @@ class Supernet(nn.Module):
         candidate remains; distinct/sorted ``manyof`` constraints respected)."""
         g = list(self.state.genome)
         for d in self.space.table.decisions:
-            if d.kind not in ("choice", "subset"):
+            slots = d.ops.slots(d)
+            if slots is None or slots.rows != 1:
                 continue
             taken: list[int] = []
             for i in range(d.width):
@@ -324,13 +324,13 @@ class Supernet(nn.Module):
                 for j, lab in enumerate(d.labels):
                     if _excluded(self.space, d.index, j, lab, exclude) and len(exclude) < d.n:
                         a[j] = float("-inf")
-                if d.kind == "subset" and d.distinct:
+                if slots.distinct:
                     for j in taken:
                         a[j] = float("-inf")
                 pick = int(torch.argmax(a))
                 taken.append(pick)
                 g[d.offset + i] = pick
-            if d.kind == "subset" and d.sorted:
+            if slots.sorted:
                 g[d.offset:d.offset + d.width] = sorted(taken)
         return self.space.table.canonical(g)
 
