@@ -325,7 +325,7 @@ class Study:
             >>> import symnas as sn
             >>> study = sn.Study(sn.Space([sn.oneof([1, 2])]))
             >>> study.optimize(lambda t: 1 / 0, n_trials=1, catch=ZeroDivisionError).records[0].state
-            <TrialState.FAILED: 'failed'>
+            'failed'
         """
         from symnas.search.pruning import TrialPruned
 

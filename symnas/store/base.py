@@ -16,7 +16,7 @@ Example::
     >>> store.open_study("s", space={}, objectives={"value": "max"}, algorithm="RandomSearch")
     >>> store.add_trial("s", TrialRecord(number=0, genome=(1, 2)))
     >>> [r.state for r in store.trials("s")], store.supports("cache")
-    ([<TrialState.RUNNING: 'running'>], True)
+    (['running'], True)
 """
 from __future__ import annotations
 
@@ -52,6 +52,9 @@ class TrialState(str, enum.Enum):
 
     def __str__(self) -> str:
         return self.value
+
+    def __repr__(self) -> str:  # printed records and lists read as before the enum: ['complete', 'failed']
+        return repr(self.value)
 
     def __format__(self, spec: str) -> str:
         return format(self.value, spec)
