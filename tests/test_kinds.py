@@ -8,7 +8,6 @@ import json
 import math
 import random
 
-
 import pytest
 
 import symnas as sn
