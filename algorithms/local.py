@@ -8,9 +8,9 @@ change activates are sampled, inactive ones reset. Neighbours are tried in rando
 search moves to the first one that beats the current genome. When every neighbour was tried without a gain, the
 current genome is a local optimum and the search restarts from the best of ``restart`` fresh samples.
 
-Noise: when a candidate told twice gets two different values, the objective is noisy; from then on every
-``reevaluate_every`` results the least-measured of the ``top_k`` candidates (by mean) is proposed again, and
-:meth:`incumbent` ranks by mean. A deterministic objective is detected by the first repeat and never re-measured.
+Noise: after ``4 * reevaluate_every`` results, every ``reevaluate_every`` results the least-measured of the
+``top_k`` candidates (by mean) is proposed again, and :meth:`incumbent` ranks by mean. The first repeat tells a
+deterministic objective (the same value again) from a noisy one; a deterministic one is never re-measured again.
 
 Local search is reported to be state of the art on NAS benchmarks (White et al., 2020); on the NAS-Bench-201
 table it reaches the optimum in about 60 evaluations (median), see BENCHMARKS.md.
@@ -42,8 +42,8 @@ class LocalSearch(Algorithm):
     Args:
       init: random samples before the first climb (the climb starts from the best).
       restart: random samples at each restart.
-      reevaluate_every: results between re-measurements of a top candidate once the objective showed noise
-        (0: never re-measure).
+      reevaluate_every: results between re-measurements of a top candidate while the objective may be noisy
+        (0: never re-measure; a study with a dedup cache answers repeats from the cache, so use 0 there).
       top_k: how many top candidates share the re-measurements.
       float_neighbours: perturbations that stand for a continuous float decision's neighbours.
       mutation_sigma: the size of those perturbations, as a fraction of the range in the decision's scale.
@@ -77,6 +77,7 @@ class LocalSearch(Algorithm):
         self.pool_size = self.init
         self.current: Optional[Genome] = None
         self.queue: list[Genome] = []                  # untried neighbours of the current genome
+        self.around: set[Genome] = set()               # all neighbours of the current genome
         self.noisy: Optional[bool] = None
         self.since_reevaluation = 0
 
@@ -119,9 +120,10 @@ class LocalSearch(Algorithm):
     def _climb_from(self, g: Genome) -> None:
         self.phase, self.current = _CLIMB, g
         self.queue = [n for n in self._neighbours(g) if n not in self.seen]
+        self.around = set(self.queue)
 
     def _start_sampling(self, n: int) -> None:
-        self.phase, self.pool, self.pool_size, self.queue = _SAMPLE, [], n, []
+        self.phase, self.pool, self.pool_size, self.queue, self.around = _SAMPLE, [], n, [], set()
 
     def _fresh_sample(self) -> Genome:
         g = self.table.sample(self.rng)
@@ -133,7 +135,8 @@ class LocalSearch(Algorithm):
 
     # -- the contract -------------------------------------------------------------------------------------------
     def _propose(self) -> Genome:
-        if (self.noisy and self.reevaluate_every and self.since_reevaluation >= self.reevaluate_every):
+        every = self.reevaluate_every
+        if every and self.noisy is not False and self.told >= 4 * every and self.since_reevaluation >= every:
             measured = sorted((g for g, v in self.values.items() if v), key=self.mean, reverse=True)[:self.top_k]
             if measured:
                 self.since_reevaluation = 0
@@ -156,14 +159,14 @@ class LocalSearch(Algorithm):
         vals = self.values.setdefault(g, [])
         if values is not None:
             v = float(values[0])
-            if vals and not cached and self.noisy is None:
-                self.noisy = v != vals[0]
+            if vals and self.noisy is None:
+                self.noisy = False if cached else v != vals[0]  # a cache answers repeats: nothing to re-measure
             if not cached or not vals:
                 vals.append(v)
         self.since_reevaluation += 1
         if self.phase == _CLIMB:
-            if self.current is not None and g != self.current and self.mean(g) > self.mean(self.current):
-                self._climb_from(g)  # first improvement
+            if self.current is not None and g in self.around and self.mean(g) > self.mean(self.current):
+                self._climb_from(g)  # first improvement (a re-measured top candidate is no move)
         elif g in self.pool:
             done = [p for p in self.pool if p in self.values]
             if len(done) >= self.pool_size:
@@ -175,7 +178,7 @@ class LocalSearch(Algorithm):
             "seen": [list(g) for g in self.seen if g not in self.values],
             "phase": self.phase, "pool": [list(g) for g in self.pool], "pool_size": self.pool_size,
             "current": None if self.current is None else list(self.current),
-            "queue": [list(g) for g in self.queue], "noisy": self.noisy,
+            "queue": [list(g) for g in self.queue], "around": [list(g) for g in self.around], "noisy": self.noisy,
             "since_reevaluation": self.since_reevaluation,
         }
 
@@ -186,4 +189,5 @@ class LocalSearch(Algorithm):
         self.pool = [tuple(g) for g in state["pool"]]
         self.current = None if state["current"] is None else tuple(state["current"])
         self.queue = [tuple(g) for g in state["queue"]]
+        self.around = {tuple(g) for g in state["around"]}
         self.noisy, self.since_reevaluation = state["noisy"], int(state["since_reevaluation"])
