@@ -38,7 +38,9 @@ def add_parser(sub: Any) -> None:
         "Run a search over SPACE (a DSL file or a built-in space name). With --store, rerunning the same command "
         "resumes the study: --trials is the study's total number of evaluations."))
     p.add_argument("space", help="a DSL file or a built-in space name (e.g. nasbench201)")
-    p.add_argument("--algorithm", default="random", help="search algorithm name (default: random)")
+    p.add_argument("--algorithm", default=None,
+                   help="search algorithm name (default: local-search for one objective, nsga2 for several: the "
+                        "strongest measured, see BENCHMARKS.md)")
     p.add_argument("-o", "--option", action="append", default=[], metavar="KEY=VALUE",
                    help="an argument of the algorithm, repeatable, value read as JSON where it parses "
                         "(e.g. -o population_size=10 -o tournament_size=10)")
@@ -198,8 +200,10 @@ def run_search(args: argparse.Namespace) -> int:
         from symnas.store.sqlite import SQLiteStore
 
         store = SQLiteStore(args.store)
-    algorithm = make_algorithm(args.algorithm, args.seed, parse_options(args.option))
-    study = sn.Study(space, algorithm, objectives=_objectives(args, metrics), store=store, name=args.name,
+    objectives = _objectives(args, metrics)
+    name = args.algorithm or ("nsga2" if isinstance(objectives, dict) and len(objectives) > 1 else "local-search")
+    algorithm = make_algorithm(name, args.seed, parse_options(args.option))
+    study = sn.Study(space, algorithm, objectives=objectives, store=store, name=args.name,
                      dedup=_dedup(args.dedup, store, args.name, space))
     backend = args.backend or ("serial" if args.workers == 1 else "process")
     remaining = max(0, args.trials - study.stats["evaluations"])
