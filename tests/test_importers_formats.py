@@ -85,7 +85,7 @@ def test_hydra_overrides_and_sweeper_yaml() -> None:
     assert s.tree["batch"] == IntRange(16, 256, "batch", log=True)
     assert s.tree["lr"].scale == "log" and s.tree["seed"] == 0
     y = _load("hydra_optuna_sweeper.yaml")
-    assert y.tree["x"] == IntRange(-5, 5, "x")
+    assert y.tree["x"] == IntRange(-5, 6, "x")  # the Optuna sweeper samples range stops inclusively
 
 
 @pytest.mark.parametrize("name,fmt", [("nni_search_space.json", "nni"), ("hydra_optuna_sweeper.yaml", "hydra"),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import Any, Union
 
 from symnas.errors import SymnasError
 from symnas.symbolic.placeholders import FloatRange, IntRange, ManyOf, OneOf, Permutation
@@ -115,42 +115,135 @@ def encode(x: Any) -> Any:
     raise SymnasError(f"cannot write {type(x).__name__} value {x!r} as JSON")
 
 
+MAX_DEPTH = 200
+_FLOAT_WORDS = {"nan", "inf", "-inf", "+inf", "infinity", "-infinity", "+infinity"}
+_OPTIONS = {"_spec": {"args", "kwargs"}, "_tuple": set(), "_dict": set(), "_ref": set(), "_float_value": set(),
+            "_oneof": {"name", "ordered", "hints"}, "_manyof": {"k", "name", "distinct", "sorted", "hints"},
+            "_int": {"name", "step", "log", "hints"}, "_float": {"name", "scale", "step", "hints"},
+            "_perm": {"name", "hints"}}
+
+
+def _bad(path: str, msg: str) -> SymnasError:
+    if len(path) > 160:
+        path = path[:40] + "..." + path[-110:]
+    return SymnasError(f"{path}: {msg}")
+
+
+def _typed(j: dict, key: str, kinds: Any, path: str, what: str, default: Any = None) -> Any:
+    v = j.get(key, default)
+    if v is default and key not in j:
+        return v
+    if not isinstance(v, kinds) or isinstance(v, bool) and bool not in (kinds if isinstance(kinds, tuple) else
+                                                                         (kinds,)):
+        raise _bad(f"{path}.{key}", f"expected {what}, got {type(v).__name__} {str(v)[:60]!r}")
+    return v
+
+
+def _num(v: Any, path: str) -> Any:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise _bad(path, f"expected a number, got {type(v).__name__} {str(v)[:60]!r}")
+    return v
+
+
+def _pair(j: dict, key: str, path: str, kinds: tuple) -> tuple[Any, Any]:
+    v = j[key]
+    if not isinstance(v, list) or len(v) != 2:
+        raise _bad(f"{path}.{key}", f"expected [low, high], got {type(v).__name__} {str(v)[:60]!r}")
+    for i, x in enumerate(v):
+        _num(x, f"{path}.{key}[{i}]")
+        if not isinstance(x, kinds):
+            raise _bad(f"{path}.{key}[{i}]", f"expected an integer, got {x!r}")
+    return v[0], v[1]
+
+
 def decode(j: Any, where: str = "json") -> Any:
-    """Rebuilds a tree from its JSON-ready form (targets stay import paths: nothing is imported)."""
+    """Rebuilds a tree from its JSON-ready form (targets stay import paths: nothing is imported).
+
+    Malformed input (a wrong type under a tag, an unknown tag, nesting deeper than ``MAX_DEPTH``) raises
+    :class:`SymnasError` naming the key path, e.g. ``json:$.kwargs.blocks[2]._int: expected [low, high], got int 5``.
+    """
+    return _decode(j, where + ":$" if where == "json" else where, 0)
+
+
+def _decode(j: Any, path: str, depth: int) -> Any:
+    if depth > MAX_DEPTH:
+        raise _bad(path, f"nested deeper than {MAX_DEPTH} levels")
+    d = depth + 1
     if isinstance(j, list):
-        return [decode(v, where) for v in j]
-    if not isinstance(j, dict):
+        return [_decode(v, f"{path}[{i}]", d) for i, v in enumerate(j)]
+    if isinstance(j, float) and not math.isfinite(j):
         return j
-    if "_spec" in j:
-        return Spec(j["_spec"], tuple(decode(a, where) for a in j.get("args", ())),
-                    {k: decode(v, where) for k, v in j.get("kwargs", {}).items()})
-    if "_tuple" in j:
-        return tuple(decode(v, where) for v in j["_tuple"])
-    if "_dict" in j:
-        return {k: decode(v, where) for k, v in j["_dict"].items()}
-    if "_ref" in j:
-        return Ref(j["_ref"])
-    if "_float_value" in j:
-        return float(j["_float_value"])
-    if "_oneof" in j:
-        return OneOf([decode(c, where) for c in j["_oneof"]], j.get("name"), ordered=j.get("ordered", False),
-                     hints=j.get("hints"))
-    if "_manyof" in j:
-        return ManyOf(j["k"], [decode(c, where) for c in j["_manyof"]], j.get("name"),
-                      distinct=j.get("distinct", True), sorted=j.get("sorted", False), hints=j.get("hints"))
-    if "_int" in j:
-        lo, hi = j["_int"]
-        return IntRange(lo, hi, j.get("name"), step=j.get("step", 1), log=j.get("log", False), hints=j.get("hints"))
-    if "_float" in j:
-        lo, hi = j["_float"]
-        return FloatRange(lo, hi, j.get("name"), scale=j.get("scale", "linear"), step=j.get("step"),
-                          hints=j.get("hints"))
-    if "_perm" in j:
-        return Permutation([decode(c, where) for c in j["_perm"]], j.get("name"), hints=j.get("hints"))
-    bad = [k for k in j if k.startswith("_")]
-    if bad:
-        raise SymnasError(f"{where}: unknown tag {bad[0]!r}")
-    return {k: decode(v, where) for k, v in j.items()}
+    if j is None or isinstance(j, (bool, int, float, str)):
+        return j
+    if not isinstance(j, dict):
+        raise _bad(path, f"not a JSON value: {type(j).__name__}")
+    tags = [k for k in j if isinstance(k, str) and k in _OPTIONS]
+    if not tags:
+        bad = [k for k in j if not isinstance(k, str) or k.startswith("_")]
+        if bad:
+            raise _bad(path, f"unknown tag {bad[0]!r}")
+        return {k: _decode(v, f"{path}.{k}", d) for k, v in j.items()}
+    tag = tags[0]
+    extra = [k for k in j if k != tag and k not in _OPTIONS[tag]]
+    if extra:
+        raise _bad(path, f"unexpected key {extra[0]!r} beside {tag!r}")
+    try:
+        return _tagged(j, tag, path, d)
+    except SymnasError as e:
+        if str(e).startswith(path[:40]):
+            raise
+        raise _bad(path, str(e)) from None
+
+
+def _items(j: dict, tag: str, path: str, d: int) -> list:
+    v = j[tag]
+    if not isinstance(v, list):
+        raise _bad(f"{path}.{tag}", f"expected a list, got {type(v).__name__} {str(v)[:60]!r}")
+    return [_decode(x, f"{path}.{tag}[{i}]", d) for i, x in enumerate(v)]
+
+
+def _tagged(j: dict, tag: str, path: str, d: int) -> Any:
+    name = _typed(j, "name", (str, type(None)), path, "a name (text)")
+    hints = j.get("hints")
+    if tag == "_spec":
+        target = _typed(j, "_spec", str, path, "an import path (text)")
+        args = _typed(j, "args", list, path, "a list", ())
+        kwargs = _typed(j, "kwargs", dict, path, "an object", {})
+        return Spec(target, tuple(_decode(a, f"{path}.args[{i}]", d) for i, a in enumerate(args)),
+                    {k: _decode(v, f"{path}.kwargs.{k}", d) for k, v in kwargs.items()})
+    if tag == "_tuple":
+        return tuple(_items(j, tag, path, d))
+    if tag == "_dict":
+        body = _typed(j, "_dict", dict, path, "an object")
+        return {k: _decode(v, f"{path}._dict.{k}", d) for k, v in body.items()}
+    if tag == "_ref":
+        return Ref(_typed(j, "_ref", str, path, "an import path (text)"))
+    if tag == "_float_value":
+        text = _typed(j, "_float_value", str, path, "'nan', 'inf' or '-inf'")
+        if text.strip().lower() not in _FLOAT_WORDS:
+            raise _bad(f"{path}._float_value", f"expected 'nan', 'inf' or '-inf', got {text[:60]!r}")
+        return float(text)
+    if tag == "_oneof":
+        return OneOf(_items(j, tag, path, d), name, ordered=_typed(j, "ordered", bool, path, "true or false", False),
+                     hints=hints)
+    if tag == "_manyof":
+        if "k" not in j:
+            raise _bad(path, "'_manyof' needs 'k'")
+        k = _typed(j, "k", int, path, "an integer")
+        return ManyOf(k, _items(j, tag, path, d), name, distinct=_typed(j, "distinct", bool, path, "true or false", True),
+                      sorted=_typed(j, "sorted", bool, path, "true or false", False), hints=hints)
+    if tag == "_int":
+        lo, hi = _pair(j, "_int", path, (int,))
+        step = _typed(j, "step", int, path, "an integer", 1)
+        return IntRange(lo, hi, name, step=step, log=_typed(j, "log", bool, path, "true or false", False), hints=hints)
+    if tag == "_float":
+        lo, hi = _pair(j, "_float", path, (int, float))
+        step = j.get("step")
+        if step is not None:
+            _num(step, f"{path}.step")
+        return FloatRange(lo, hi, name, scale=_typed(j, "scale", str, path, "a scale name", "linear"), step=step,
+                          hints=hints)
+    return Permutation(_items(j, tag, path, d), name, hints=hints)
 
 
 def to_json(tree: Any, indent: int | None = None) -> str:
@@ -158,9 +251,21 @@ def to_json(tree: Any, indent: int | None = None) -> str:
     return json.dumps(encode(tree), indent=indent)
 
 
-def from_json(text: str) -> Any:
-    """Reads a tree written by :func:`to_json`."""
+def from_json(text: Union[str, bytes]) -> Any:
+    """Reads a tree written by :func:`to_json`; malformed text is a :class:`SymnasError` naming the key path."""
+    if isinstance(text, (bytes, bytearray)):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise SymnasError(f"json: not UTF-8 text (byte {e.start})") from None
+    if not isinstance(text, str):
+        raise SymnasError(f"json: expected text, got {type(text).__name__}")
     try:
-        return decode(json.loads(text))
+        value = json.loads(text)
     except json.JSONDecodeError as e:
         raise SymnasError(f"json:{e.lineno}:{e.colno}: {e.msg}") from None
+    except RecursionError:
+        raise SymnasError("json: nested too deeply") from None
+    except ValueError as e:  # e.g. an integer literal with too many digits
+        raise SymnasError(f"json: {e}") from None
+    return decode(value)

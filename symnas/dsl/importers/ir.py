@@ -26,7 +26,11 @@ from symnas.errors import SymnasError
 from symnas.symbolic.placeholders import FloatRange, IntRange, ManyOf, OneOf, Permutation, Placeholder
 from symnas.space.space import Space
 
-__all__ = ["FormatError", "Param", "NO_DEFAULT", "to_space", "from_space", "unsupported"]
+__all__ = ["FormatError", "Param", "NO_DEFAULT", "to_space", "from_space", "unsupported", "read_yaml", "MAX_NODES",
+           "MAX_CHOICES"]
+
+MAX_NODES = 100_000     # values in a foreign file after YAML alias expansion
+MAX_CHOICES = 100_000   # options of one enumerated choice (e.g. a Hydra float range)
 
 NO_DEFAULT: Any = type("NoDefault", (), {"__repr__": lambda s: "NO_DEFAULT"})()
 
@@ -67,6 +71,48 @@ def read_json(text: str, where: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise FormatError(f"{where}:{exc.lineno}:{exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise FormatError(f"{where}: nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer with more digits than Python converts
+        raise FormatError(f"{where}: {exc}") from None
+
+
+def _expanded_size(value: Any, limit: int, where: str) -> None:
+    """Raises FormatError when ``value`` has more than ``limit`` values counted with repetition (YAML aliases
+    share objects: an alias bomb is small in memory and huge when walked), or nests deeper than 100 levels."""
+    count = 0
+    stack = [(value, 0)]
+    while stack:
+        v, depth = stack.pop()
+        count += 1
+        if count > limit:
+            raise FormatError(f"{where}: more than {limit} values after expanding YAML aliases (an alias bomb?)",)
+        if depth > 100:
+            raise FormatError(f"{where}: nested deeper than 100 levels")
+        if isinstance(v, dict):
+            stack.extend((x, depth + 1) for kv in v.items() for x in kv)
+        elif isinstance(v, (list, tuple, set)):
+            stack.extend((x, depth + 1) for x in v)
+
+
+def read_yaml(text: str, where: str) -> Any:
+    """``yaml.safe_load(text)`` bounded to :data:`MAX_NODES` values after alias expansion; errors name
+    ``where:line:col``."""
+    import yaml
+
+    try:
+        d = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        loc = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        msg = str(getattr(exc, "problem", None) or exc).splitlines()[0]
+        raise FormatError(f"{where}{loc}: {msg}") from None
+    except RecursionError:
+        raise FormatError(f"{where}: nested too deeply") from None
+    except (ValueError, TypeError, OverflowError) as exc:  # e.g. a timestamp or number PyYAML cannot construct
+        raise FormatError(f"{where}: {exc}") from None
+    _expanded_size(d, MAX_NODES, where)
+    return d
 
 
 def unsupported(items: list, what: str, where: str) -> None:
