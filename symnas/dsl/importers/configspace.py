@@ -73,10 +73,16 @@ def loads_json(text: str, where: str = "configspace.json") -> Space:
     if not isinstance(d, dict) or "hyperparameters" not in d:
         raise FormatError(f"{where}: not a ConfigSpace JSON file (no 'hyperparameters')")
     params, notes = [], []
+    if not isinstance(d["hyperparameters"], list):
+        raise FormatError(f"{where}: 'hyperparameters' must be a list")
     for h in d["hyperparameters"]:
+        if not isinstance(h, dict):
+            raise FormatError(f"{where}: every hyperparameter must be an object, got {h!r:.60}")
         name, t = h.get("name"), h.get("type")
         w = f"{where}: hyperparameter {name!r}"
-        default = h.get("default", NO_DEFAULT)
+        default = h.get("default", h.get("default_value", NO_DEFAULT))  # 0.4 JSON: default; 1.x: default_value
+        if not isinstance(h, dict) or not isinstance(name, str):
+            raise FormatError(f"{where}: every hyperparameter needs a 'name' (text)")
         if t == "categorical":
             params.append(Param(name, "cat", tuple(h["choices"]), default=default))
             if h.get("weights"):
@@ -167,63 +173,92 @@ _VAL = r"[^,{}\[\]\s]+"
 _value = number_or_text
 
 
-def _pcs_statements(text: str, where: str, forbidden: list[str]) -> Iterator[tuple[str, str]]:
-    """The ``(place, line)`` of each parameter or condition line of a PCS file (comments and blank lines
-    skipped); forbidden clauses ``{a=x, b=y}``, written alike in both PCS dialects, go to ``forbidden``."""
+_SECTION = re.compile(r"(Conditionals|Forbidden|Forbiddens|Conditions)\s*:\s*\Z", re.I)
+
+
+def _pcs_statements(text: str, where: str, forbidden: list[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+    """The ``(place, line)`` of each parameter or condition line of a PCS file (comments, blank lines and the
+    ``Conditionals:`` / ``Forbidden:`` section headers of classic PCS skipped); forbidden clauses ``{a=x, b=y}``,
+    written alike in both PCS dialects, go to ``forbidden`` as ``(place, body)``, read once all parameters are
+    known (declaration order does not matter)."""
     for i, line in enumerate(text.splitlines(), 1):
         line = line.split("#", 1)[0].strip()
         w = f"{where}:{i}:1"
+        if _SECTION.match(line):
+            continue
         if line.startswith("{"):
-            forbidden.append(_forbid_pcs(line.strip("{} "), w))
+            if not line.endswith("}"):
+                raise FormatError(f"{w}: a forbidden clause reads {{a=x, b=y}}: {line!r}")
+            forbidden.append((w, line[1:-1].strip()))
         elif line:
             yield w, line
 
 
-def _forbid_pcs(body: str, where: str) -> str:
+def _forbid_pcs(params: dict, body: str, where: str) -> str:
     parts = []
     for item in body.split(","):
         if "=" not in item:
             raise FormatError(f"{where}: forbidden clause item {item.strip()!r} is not name=value")
         k, v = item.split("=", 1)
-        parts.append(f"{_n(k.strip())} == {literal(_value(v))}")
+        parts.append(f"{_n(k.strip())} == {literal(_typed(params, k.strip(), v, where))}")
     return " and ".join(parts)
 
 
-def _typed(params: dict, name: str, v: str) -> Any:
+def _typed(params: dict, name: str, v: str, where: str) -> Any:
+    """A value of parameter ``name`` as ConfigSpace's PCS readers type it: text for categorical and ordinal
+    parameters, int or float for numeric ones."""
     p = params.get(name)
-    if p is not None and p.kind in ("cat", "ord"):
-        return next((c for c in p.choices if str(c) == v.strip()), v.strip())
-    return _value(v)
+    if p is None:
+        raise FormatError(f"{where}: unknown parameter {name!r}")
+    v = v.strip()
+    if p.kind in ("cat", "ord", "const"):
+        return v
+    try:
+        return int(v) if p.kind == "int" else float(v)
+    except ValueError:
+        raise FormatError(f"{where}: {v!r} is not a value of {p.kind} parameter {name!r}") from None
+
+
+def _number(text: str, cast: Any, w: str, line: str) -> Any:
+    try:
+        v = _value(text)
+        if isinstance(v, str) or cast is int and isinstance(v, float) and v != int(v):
+            raise ValueError(text)
+        return cast(v)
+    except (ValueError, OverflowError):
+        raise FormatError(f"{w}: bad numeric value {text.strip()!r} in {line!r}") from None
 
 
 def loads_pcs(text: str, where: str = "space.pcs") -> Space:
     """Reads the classic PCS format (SMAC 2 / ParamILS): ``name {a, b} [a]``, ``name [lo, hi] [d]`` with ``i``
     (integer) and ``l`` (log) flags, ``child | parent in {a, b}`` (several lines for a child are ANDed) and
-    ``{a=1, b=2}`` forbidden combinations."""
+    ``{a=1, b=2}`` forbidden combinations, optionally under ``Conditionals:`` / ``Forbidden:`` headers.
+    Categorical values are text, as ConfigSpace reads them."""
     params: dict[str, Param] = {}
     conds: dict[str, list[str]] = {}
-    forb: list[str] = []
+    forb: list[tuple[str, str]] = []
+    cond_lines: list[tuple[str, str]] = []
     for w, line in _pcs_statements(text, where, forb):
         if "|" in line:
-            m = re.fullmatch(r"(\S+)\s*\|\s*(\S+)\s+in\s*\{(.*)\}", line)
-            if not m:
-                raise FormatError(f"{w}: classic PCS conditions must read 'child | parent in {{a, b}}': {line!r}")
-            vals = [_typed(params, m[2], v) for v in m[3].split(",")]
-            conds.setdefault(m[1], []).append(f"{_n(m[2])} in [{', '.join(literal(v) for v in vals)}]")
+            cond_lines.append((w, line))
         elif m := re.fullmatch(r"(\S+)\s*\{(.*)\}\s*\[(.*)\]", line):
             choices = tuple(v.strip() for v in m[2].split(","))
             params[m[1]] = Param(m[1], "cat", choices, default=m[3].strip())
         elif m := re.fullmatch(r"(\S+)\s*\[(.*),(.*)\]\s*\[(.*)\]\s*([il]*)", line):
             kind = "int" if "i" in m[5] else "float"
             cast = int if kind == "int" else float
-            try:
-                lo, hi, d = cast(_value(m[2])), cast(_value(m[3])), cast(_value(m[4]))
-            except ValueError:
-                raise FormatError(f"{w}: bad numeric bounds in {line!r}") from None
+            lo, hi, d = (_number(x, cast, w, line) for x in (m[2], m[3], m[4]))
             params[m[1]] = Param(m[1], kind, low=lo, high=hi, log="l" in m[5], default=d)
         else:
             raise FormatError(f"{w}: cannot read PCS line {line!r}")
-    return to_space(list(params.values()), conds, forb, "pcs", "pcs", [], where)
+    for w, line in cond_lines:
+        m = re.fullmatch(r"(\S+)\s*\|\s*(\S+)\s+in\s*\{(.*)\}", line)
+        if not m:
+            raise FormatError(f"{w}: classic PCS conditions must read 'child | parent in {{a, b}}': {line!r}")
+        vals = [_typed(params, m[2], v, w) for v in m[3].split(",")]
+        conds.setdefault(m[1], []).append(f"{_n(m[2])} in [{', '.join(literal(v) for v in vals)}]")
+    return to_space(list(params.values()), conds, [_forbid_pcs(params, b, w) for w, b in forb], "pcs", "pcs", [],
+                    where)
 
 
 _NEW_COND = re.compile(r"\s*(\S+?)\s*(==|!=|<|>|\s+in\s+)\s*(\{[^}]*\}|\S+)\s*")
@@ -232,41 +267,43 @@ _NEW_COND = re.compile(r"\s*(\S+?)\s*(==|!=|<|>|\s+in\s+)\s*(\{[^}]*\}|\S+)\s*")
 def loads_pcs_new(text: str, where: str = "space.pcs") -> Space:
     """Reads the new PCS format (SMAC 3): ``name categorical {a, b} [a]``, ``name ordinal {..} [..]``,
     ``name integer|real [lo, hi] [d] log``, conditions ``child | a == x && b in {y, z} || c > 1`` and
-    forbiddens ``{a=x, b=y}``."""
+    forbiddens ``{a=x, b=y}``. Categorical and ordinal values are text, as ConfigSpace reads them; conditions and
+    forbiddens may come before the parameters they name."""
     params: dict[str, Param] = {}
     conds: dict[str, list[str]] = {}
-    forb: list[str] = []
+    forb: list[tuple[str, str]] = []
+    cond_lines: list[tuple[str, str]] = []
     for w, line in _pcs_statements(text, where, forb):
         if "|" in line:
-            child, rest = (s.strip() for s in line.split("|", 1))
-            ors = []
-            for disj in rest.split("||"):
-                ands = []
-                for atom in disj.split("&&"):
-                    m = _NEW_COND.fullmatch(atom)
-                    if not m:
-                        raise FormatError(f"{w}: cannot read condition {atom.strip()!r}")
-                    if m[3].startswith("{"):
-                        vals = [_typed(params, m[1], v) for v in m[3].strip("{}").split(",")]
-                        ands.append(f"{_n(m[1])} in [{', '.join(literal(v) for v in vals)}]")
-                    else:
-                        ands.append(f"{_n(m[1])} {m[2].strip()} {literal(_typed(params, m[1], m[3]))}")
-                ors.append(" and ".join(ands))
-            expr = ors[0] if len(ors) == 1 else " or ".join(f"({o})" for o in ors)
-            conds.setdefault(child, []).extend(expr.split(" and ") if len(ors) == 1 else [expr])
+            cond_lines.append((w, line))
         elif m := re.fullmatch(r"(\S+)\s+(categorical|ordinal)\s*\{(.*)\}\s*\[(.*)\]", line):
-            choices = tuple(_value(v) for v in m[3].split(","))
-            params[m[1]] = Param(m[1], "cat" if m[2] == "categorical" else "ord", choices, default=_value(m[4]))
+            choices = tuple(v.strip() for v in m[3].split(","))
+            params[m[1]] = Param(m[1], "cat" if m[2] == "categorical" else "ord", choices, default=m[4].strip())
             if len(choices) == 1:
                 params[m[1]] = Param(m[1], "const", choices)
         elif m := re.fullmatch(r"(\S+)\s+(integer|real)\s*\[(.*),(.*)\]\s*\[(.*)\](\s*log)?", line):
             cast = int if m[2] == "integer" else float
-            try:
-                lo, hi, d = cast(_value(m[3])), cast(_value(m[4])), cast(_value(m[5]))
-            except ValueError:
-                raise FormatError(f"{w}: bad numeric bounds in {line!r}") from None
+            lo, hi, d = (_number(x, cast, w, line) for x in (m[3], m[4], m[5]))
             params[m[1]] = Param(m[1], "int" if cast is int else "float", low=lo, high=hi, log=bool(m[6]),
                                  default=d)
         else:
             raise FormatError(f"{w}: cannot read PCS line {line!r}")
-    return to_space(list(params.values()), conds, forb, "pcs", "pcs-new", [], where)
+    for w, line in cond_lines:
+        child, rest = (x.strip() for x in line.split("|", 1))
+        ors = []
+        for disj in rest.split("||"):
+            ands = []
+            for atom in disj.split("&&"):
+                m = _NEW_COND.fullmatch(atom)
+                if not m:
+                    raise FormatError(f"{w}: cannot read condition {atom.strip()!r}")
+                if m[3].startswith("{"):
+                    vals = [_typed(params, m[1], v, w) for v in m[3].strip("{}").split(",")]
+                    ands.append(f"{_n(m[1])} in [{', '.join(literal(v) for v in vals)}]")
+                else:
+                    ands.append(f"{_n(m[1])} {m[2].strip()} {literal(_typed(params, m[1], m[3], w))}")
+            ors.append(" and ".join(ands))
+        expr = ors[0] if len(ors) == 1 else " or ".join(f"({o})" for o in ors)
+        conds.setdefault(child, []).append(expr)
+    return to_space(list(params.values()), conds, [_forbid_pcs(params, b, w) for w, b in forb], "pcs", "pcs-new",
+                    [], where)

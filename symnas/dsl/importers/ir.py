@@ -139,17 +139,104 @@ def placeholder(p: Param, where: str) -> Any:
     raise FormatError(f"{where}: parameter {p.name!r}: unknown kind {p.kind!r}")
 
 
-def _nest_target(ast: tuple, params: dict[str, Param]) -> Optional[tuple[str, list]]:
-    """(parent, values) when a condition is ``parent == v`` or ``parent in [..]`` with a categorical parent."""
-    if ast[0] in ("==", "in") and ast[1][0] == "name" and ast[1][1] in params:
-        parent = params[ast[1][1]]
-        if parent.kind not in ("cat", "ord"):
+def _truth(ast: tuple, parent: Param, v: Any, where: str) -> bool:
+    """Whether a condition over the one parameter ``parent`` holds when it takes value ``v`` (ordinal parents
+    compare by their order, as ConfigSpace does)."""
+    op = ast[0]
+    if op == "and":
+        return _truth(ast[1], parent, v, where) and _truth(ast[2], parent, v, where)
+    if op == "or":
+        return _truth(ast[1], parent, v, where) or _truth(ast[2], parent, v, where)
+    if op == "not":
+        return not _truth(ast[1], parent, v, where)
+    if op not in ("==", "!=", "<", ">", "<=", ">=", "in") or ast[1][0] != "name":
+        raise FormatError(f"{where}: condition {to_text(ast)!r}: expected parameter OP value")
+    lits = [a[1] for a in ast[2]] if op == "in" else [ast[2][1]]
+    if op == "in":
+        return any(_same(v, x) for x in lits)
+    if op in ("==", "!="):
+        return _same(v, lits[0]) == (op == "==")
+    x = lits[0]
+    if parent.kind == "ord":
+        seq = list(parent.choices)
+        idx = [i for i, c in enumerate(seq) if _same(c, x)]
+        if not idx:
+            raise FormatError(f"{where}: condition {to_text(ast)!r}: {x!r} is not a value of ordinal {parent.name!r}")
+        a, b = seq.index(v), idx[0]
+    else:
+        a, b = v, x
+    try:
+        return {"<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op]
+    except TypeError:
+        raise FormatError(f"{where}: condition {to_text(ast)!r}: cannot compare {v!r} with {x!r}") from None
+
+
+def _same(a: Any, b: Any) -> bool:
+    return isinstance(a, bool) == isinstance(b, bool) and a == b
+
+
+def _nest_target(ast: tuple, params: dict[str, Param], where: str = "") -> Optional[tuple[str, list]]:
+    """(parent, values) when a condition names one categorical or ordinal parent (any comparison, ``in``,
+    ``and``/``or``/``not`` of them): the child is active exactly for those parent values."""
+    if ast[0] == "lit":
+        return None
+    found = _names(ast)
+    if len(found) != 1:
+        return None
+    parent = params.get(next(iter(found)))
+    if parent is None or parent.kind not in ("cat", "ord"):
+        return None
+    vals = [v for v in parent.choices if _truth(ast, parent, v, where)]
+    return parent.name, vals
+
+
+def _conj_atoms(ast: tuple) -> list[tuple]:
+    return _conj_atoms(ast[1]) + _conj_atoms(ast[2]) if ast[0] == "and" else [ast]
+
+
+def _nest_conjunction(ast: tuple, params: dict[str, Param], nest: dict[str, tuple[str, list]],
+                      where: str) -> Optional[tuple[str, list]]:
+    """For ``A op x and B op y`` with B nested (directly or further down) under values of A that all satisfy
+    ``A op x``: (B, values of B satisfying its part). ConfigSpace's rule that a child is active only when its
+    parents are makes the ancestor's part redundant there."""
+    groups: dict[str, tuple] = {}
+    for atom in _conj_atoms(ast):
+        found = _names(atom)
+        if len(found) != 1:
             return None
-        vals = [ast[2][1]] if ast[0] == "==" and ast[2][0] == "lit" else (
-            [a[1] for a in ast[2]] if ast[0] == "in" and all(a[0] == "lit" for a in ast[2]) else None)
-        if vals is not None and all(v in parent.choices for v in vals):
-            return parent.name, vals
+        n = next(iter(found))
+        groups[n] = ("and", groups[n], atom) if n in groups else atom
+    allowed = {}
+    for n, part in groups.items():
+        t = _nest_target(part, params, where)
+        if t is None:
+            return None
+        allowed[n] = t[1]
+    for q in groups:
+        chain, cur, ok = {}, q, True
+        while cur in nest and len(chain) <= len(params):
+            parent, vals = nest[cur]
+            chain.setdefault(parent, vals)
+            cur = parent
+        for p_name in groups:
+            if p_name == q:
+                continue
+            if p_name not in chain or not all(any(_same(v, a) for a in allowed[p_name]) for v in chain[p_name]):
+                ok = False
+                break
+        if ok:
+            return q, allowed[q]
     return None
+
+
+def _check_cycles(nest: dict[str, tuple[str, list]], where: str) -> None:
+    for start in nest:
+        seen, cur = {start}, start
+        while cur in nest:
+            cur = nest[cur][0]
+            if cur in seen:
+                raise FormatError(f"{where}: conditions form a cycle through {cur!r}")
+            seen.add(cur)
 
 
 def _base(name: str) -> str:
@@ -163,6 +250,7 @@ def to_space(params: list[Param], conditions: dict[str, list[str]], forbiddens: 
     where = where or fmt
     nest: dict[str, tuple[str, list]] = {}
     other: list[dict] = []
+    pending: list[tuple[str, tuple]] = []
     for child, conds in conditions.items():
         if child not in by_name:
             raise FormatError(f"{where}: condition on unknown parameter {child!r}")
@@ -174,14 +262,36 @@ def to_space(params: list[Param], conditions: dict[str, list[str]], forbiddens: 
             for n in _names(a):
                 if n not in by_name:
                     raise FormatError(f"{where}: condition of {child!r} names unknown parameter {n!r}")
-        target = _nest_target(asts[0], by_name) if len(asts) == 1 else None
+        expr = asts[0]
+        for a in asts[1:]:
+            expr = ("and", expr, a)
+        target = _nest_target(expr, by_name, f"{where}: condition of {child!r}")
+        if target is not None and not target[1]:
+            raise FormatError(f"{where}: the condition of {child!r} ({to_text(expr)}) is never true")
         if target is not None:
             nest[child] = target
         else:
-            expr = asts[0]
-            for a in asts[1:]:
-                expr = ("and", expr, a)
-            other.append({"param": child, "expr": to_text(expr)})
+            pending.append((child, expr))
+    while pending:  # conjunctions over a parent and its ancestors: nest under the deepest parent
+        progress = False
+        for item in list(pending):
+            target = _nest_conjunction(item[1], by_name, nest, f"{where}: condition of {item[0]!r}")
+            if target is not None:
+                if not target[1]:
+                    raise FormatError(f"{where}: the condition of {item[0]!r} ({to_text(item[1])}) is never true")
+                nest[item[0]] = target
+                pending.remove(item)
+                progress = True
+        if not progress:
+            break
+    for child, expr in pending:
+        other.append({"param": child, "expr": to_text(expr)})
+        if unsupported_items is None:
+            unsupported_items = []
+        unsupported(unsupported_items, f"the condition {to_text(expr)!r} of {child!r} involves several or "
+                    "numeric parameters: it is kept in meta['conditions'] and not applied when sampling",
+                    f"{where}: {child!r}")
+    _check_cycles(nest, where)
     kids: dict[str, dict[Any, list[str]]] = {}
     for child, (parent, vals) in nest.items():
         for v in vals:
@@ -235,8 +345,26 @@ def from_space(space: Space, fmt: str) -> tuple[list[Param], dict[str, list[str]
     """
     params: list[Param] = []
     conds: dict[str, list[str]] = {}
+    # name -> (outer conditions, parent, parent values): a child tied under several values of one parent is one
+    # parameter with ``parent in [...]``
+    under: dict[str, tuple[tuple, Optional[str], list]] = {}
+    seen: dict[str, Param] = {}
 
-    def walk(tree: Any, path: str, cond: list[str]) -> None:
+    def add(param: Param, cond: list[tuple[str, Any]]) -> None:
+        outer, last = (tuple(cond[:-1]), cond[-1]) if cond else ((), (None, None))
+        if param.name in seen:
+            prev = under[param.name]
+            if seen[param.name] != param or prev[0] != outer or prev[1] != last[0] or last[0] is None:
+                raise FormatError(f"{fmt}: decision {param.name!r} appears in several places that differ (or under "
+                                  "different parents); the format has one parameter per name")
+            if not any(_same(last[1], x) for x in prev[2]):
+                prev[2].append(last[1])
+            return
+        seen[param.name] = param
+        params.append(param)
+        under[param.name] = (outer, last[0], [last[1]] if last[0] is not None else [])
+
+    def walk(tree: Any, path: str, cond: list[tuple[str, Any]]) -> None:
         if not isinstance(tree, dict):
             raise FormatError(f"{fmt}: cannot write {type(tree).__name__} at {path or 'the root'}: only dicts of "
                               "hyperparameters (and oneof over dicts with '_name') can be exported")
@@ -247,18 +375,24 @@ def from_space(space: Space, fmt: str) -> tuple[list[Param], dict[str, list[str]
             if isinstance(v, OneOf) and v.candidates and all(isinstance(c, dict) and "_name" in c
                                                               for c in v.candidates):
                 name = v.name or p
-                params.append(Param(name, "ord" if v.ordered else "cat", tuple(c["_name"] for c in v.candidates),
-                                    default=_default(v)))
-                if cond:
-                    conds[name] = list(cond)
+                add(Param(name, "ord" if v.ordered else "cat", tuple(c["_name"] for c in v.candidates),
+                          default=_default(v)), cond)
                 for c in v.candidates:
-                    walk(c, f"{p}:{c['_name']}", cond + [f"{_q(name)} == {_lit(c['_name'])}"])
+                    walk(c, f"{p}:{c['_name']}", cond + [(name, c["_name"])])
                 continue
-            params.append(_param(v, p, fmt))
-            if cond:
-                conds[params[-1].name] = list(cond)
+            add(_param(v, p, fmt), cond)
+
+    def text(outer: tuple, parent: Optional[str], vals: list) -> list[str]:
+        out = [f"{_q(n)} == {_lit(x)}" for n, x in outer]
+        if parent is not None:
+            out.append(f"{_q(parent)} == {_lit(vals[0])}" if len(vals) == 1 else
+                       f"{_q(parent)} in [{', '.join(_lit(x) for x in vals)}]")
+        return out
 
     walk(space.tree, "", [])
+    for name, (outer, parent, vals) in under.items():
+        if parent is not None:
+            conds[name] = text(outer, parent, vals)
     forb = [c["expr"] for c in space.meta.get("constraints", []) if c.get("kind") == "forbid"]
     if any(c.get("kind") != "forbid" for c in space.meta.get("constraints", [])):
         raise FormatError(f"{fmt}: 'require' constraints cannot be written; negate them into forbids first")
