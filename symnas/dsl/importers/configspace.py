@@ -54,14 +54,40 @@ def _cond_json(c: dict, where: str) -> tuple[str, list[str]]:
     raise FormatError(f"{where}: condition on {child!r}: unsupported condition type {t!r}")
 
 
-def _forbid_json(f: dict, where: str) -> str:
+_REL_OPS = {"LT": "<", "LE": "<=", "EQ": "==", "GT": ">", "GE": ">="}
+_LAMBDA.update({"LESSEQUAL": "<=", "GREATEREQUAL": ">="})
+
+
+def _forbid_json(f: Any, where: str, params: dict) -> str:
+    """The expression of a ConfigSpace forbidden clause of any kind (EQUALS, IN, AND, OR, CLAUSE_LT/LE/GT/GE,
+    RELATION_LT/LE/EQ/GT/GE and the legacy RELATION). A CLAUSE on an ordinal compares by its order, as
+    ConfigSpace does: it is written as ``in`` over the values it forbids."""
+    if not isinstance(f, dict):
+        raise FormatError(f"{where}: a forbidden clause must be an object, got {f!r:.60}")
     t = f.get("type")
-    if t == "AND":
-        return " and ".join(_forbid_json(x, where) for x in f.get("clauses", []))
+    if t in ("AND", "OR"):
+        parts = f.get("clauses")
+        if not isinstance(parts, list) or not parts:
+            raise FormatError(f"{where}: an empty {t} forbidden clause")
+        return f" {t.lower()} ".join(f"({_forbid_json(x, where, params)})" for x in parts)
     if t == "EQUALS":
         return f"{_n(f['name'])} == {literal(f['value'])}"
     if t == "IN":
         return f"{_n(f['name'])} in [{', '.join(literal(v) for v in f['values'])}]"
+    if isinstance(t, str) and t.startswith("CLAUSE_") and t[7:] in _REL_OPS:
+        op, name, value = _REL_OPS[t[7:]], f["name"], f["value"]
+        p = params.get(name)
+        if p is not None and p.kind == "ord":
+            seq = list(p.choices)
+            if value not in seq:
+                raise FormatError(f"{where}: forbidden clause on {name!r}: {value!r} is not in its sequence")
+            k = seq.index(value)
+            hit = [v for i, v in enumerate(seq) if {"<": i < k, "<=": i <= k, "==": i == k, ">": i > k,
+                                                    ">=": i >= k}[op]]
+            return f"{_n(name)} in [{', '.join(literal(v) for v in hit)}]" if hit else "false"
+        return f"{_n(name)} {op} {literal(value)}"
+    if isinstance(t, str) and t.startswith("RELATION_") and t[9:] in _REL_OPS:
+        return f"{_n(f['left'])} {_REL_OPS[t[9:]]} {_n(f['right'])}"
     if t == "RELATION" and f.get("lambda") in _LAMBDA:
         return f"{_n(f['left'])} {_LAMBDA[f['lambda']]} {_n(f['right'])}"
     raise FormatError(f"{where}: unsupported forbidden clause type {t!r}")
@@ -109,10 +135,15 @@ def loads_json(text: str, where: str = "configspace.json") -> Space:
         else:
             raise FormatError(f"{w}: unsupported hyperparameter type {t!r}")
     conds: dict[str, list[str]] = {}
-    for c in d.get("conditions", []):
+    for c in d.get("conditions", []) if isinstance(d.get("conditions", []), list) else []:
         child, exprs = _cond_json(c, where)
         conds.setdefault(child, []).extend(exprs)
-    forb = [_forbid_json(f, where) for f in d.get("forbiddens", [])]
+    by_name = {p.name: p for p in params}
+    forbiddens = d.get("forbiddens", [])
+    conditions = d.get("conditions", [])
+    if not isinstance(forbiddens, list) or not isinstance(conditions, list):
+        raise FormatError(f"{where}: 'conditions' and 'forbiddens' must be lists")
+    forb = [_forbid_json(f, where, by_name) for f in forbiddens]
     return to_space(params, conds, forb, d.get("name") or "configspace", "configspace-json", notes, where)
 
 
@@ -136,7 +167,7 @@ def dumps_json(space: Space) -> str:
             if p.step is not None:
                 h["q"] = p.step
         if p.default is not NO_DEFAULT:
-            h["default"] = p.default
+            h["default_value"] = p.default
         hps.append(h)
 
     def atom(ast: tuple, what: str) -> dict:
@@ -158,13 +189,25 @@ def dumps_json(space: Space) -> str:
                 parts.append({"child": child, "parent": x["name"], "type": "EQ" if "value" in x else "IN",
                               **({"value": x["value"]} if "value" in x else {"values": x["values"]})})
         conditions.append(parts[0] if len(parts) == 1 else {"child": child, "type": "AND", "conditions": parts})
-    forbiddens = []
-    for e in forb:
-        cl = [atom(a, "forbidden clause") for a in conj(parse(e))]
-        cl = [{"type": "EQUALS" if "value" in c else "IN", **c} for c in cl]
-        forbiddens.append(cl[0] if len(cl) == 1 else {"type": "AND", "clauses": cl})
+    ops = {v: k for k, v in _REL_OPS.items()}
+
+    def forbidden(ast: tuple) -> dict:
+        if ast[0] in ("and", "or"):
+            parts: list[dict] = []
+            for side in ast[1:]:
+                x = forbidden(side)
+                parts.extend(x["clauses"] if x["type"] == ast[0].upper() else [x])
+            return {"type": ast[0].upper(), "clauses": parts}
+        if ast[0] in ops and ast[0] != "==" and ast[1][0] == "name" and ast[2][0] == "lit":
+            return {"type": f"CLAUSE_{ops[ast[0]]}", "name": ast[1][1], "value": ast[2][1]}
+        if ast[0] in ops and ast[1][0] == "name" and ast[2][0] == "name":
+            return {"type": f"RELATION_{ops[ast[0]]}", "left": ast[1][1], "right": ast[2][1]}
+        c = atom(ast, "forbidden clause")
+        return {"type": "EQUALS" if "value" in c else "IN", **c}
+
+    forbiddens = [forbidden(parse(e)) for e in forb]
     return json.dumps({"name": space.name, "hyperparameters": hps, "conditions": conditions,
-                       "forbiddens": forbiddens, "json_format_version": 0.4}, indent=2)
+                       "forbiddens": forbiddens, "json_format_version": 0.4}, indent=2)  # 1.x names
 
 
 _VAL = r"[^,{}\[\]\s]+"
