@@ -229,6 +229,10 @@ def _nest_conjunction(ast: tuple, params: dict[str, Param], nest: dict[str, tupl
     return None
 
 
+def _disj_atoms(ast: tuple) -> list[tuple]:
+    return _disj_atoms(ast[1]) + _disj_atoms(ast[2]) if ast[0] == "or" else [ast]
+
+
 def _check_cycles(nest: dict[str, tuple[str, list]], where: str) -> None:
     for start in nest:
         seen, cur = {start}, start
@@ -249,6 +253,7 @@ def to_space(params: list[Param], conditions: dict[str, list[str]], forbiddens: 
     by_name = {p.name: p for p in params}
     where = where or fmt
     nest: dict[str, tuple[str, list]] = {}
+    extra: dict[str, list[tuple[str, list]]] = {}
     other: list[dict] = []
     pending: list[tuple[str, tuple]] = []
     for child, conds in conditions.items():
@@ -275,7 +280,17 @@ def to_space(params: list[Param], conditions: dict[str, list[str]], forbiddens: 
     while pending:  # conjunctions over a parent and its ancestors: nest under the deepest parent
         progress = False
         for item in list(pending):
-            target = _nest_conjunction(item[1], by_name, nest, f"{where}: condition of {item[0]!r}")
+            w = f"{where}: condition of {item[0]!r}"
+            target = _nest_conjunction(item[1], by_name, nest, w)
+            if target is None and item[1][0] == "or":  # a disjunction: the child sits under each disjunct's values
+                targets = [_nest_target(d, by_name, w) or _nest_conjunction(d, by_name, nest, w)
+                           for d in _disj_atoms(item[1])]
+                if all(t is not None and t[1] for t in targets):
+                    nest[item[0]] = targets[0]  # type: ignore[assignment]
+                    extra[item[0]] = targets[1:]  # type: ignore[assignment]
+                    pending.remove(item)
+                    progress = True
+                    continue
             if target is not None:
                 if not target[1]:
                     raise FormatError(f"{where}: the condition of {item[0]!r} ({to_text(item[1])}) is never true")
@@ -292,8 +307,18 @@ def to_space(params: list[Param], conditions: dict[str, list[str]], forbiddens: 
                     "numeric parameters: it is kept in meta['conditions'] and not applied when sampling",
                     f"{where}: {child!r}")
     _check_cycles(nest, where)
+    for child, targets in extra.items():
+        for parent, _ in targets:
+            cur, hops = parent, 0
+            while cur in nest and hops <= len(by_name):
+                if cur == child:
+                    break
+                cur, hops = nest[cur][0], hops + 1
+            if cur == child:
+                raise FormatError(f"{where}: conditions form a cycle through {child!r}")
     kids: dict[str, dict[Any, list[str]]] = {}
-    for child, (parent, vals) in nest.items():
+    placements = [(c, t) for c, t in nest.items()] + [(c, t) for c, ts in extra.items() for t in ts]
+    for child, (parent, vals) in placements:
         for v in vals:
             kids.setdefault(parent, {}).setdefault(v, []).append(child)
 
@@ -354,7 +379,7 @@ def from_space(space: Space, fmt: str) -> tuple[list[Param], dict[str, list[str]
         outer, last = (tuple(cond[:-1]), cond[-1]) if cond else ((), (None, None))
         if param.name in seen:
             prev = under[param.name]
-            if seen[param.name] != param or prev[0] != outer or prev[1] != last[0] or last[0] is None:
+            if seen[param.name] != param or prev[1] != last[0] or last[0] is None:
                 raise FormatError(f"{fmt}: decision {param.name!r} appears in several places that differ (or under "
                                   "different parents); the format has one parameter per name")
             if not any(_same(last[1], x) for x in prev[2]):
@@ -383,7 +408,9 @@ def from_space(space: Space, fmt: str) -> tuple[list[Param], dict[str, list[str]
             add(_param(v, p, fmt), cond)
 
     def text(outer: tuple, parent: Optional[str], vals: list) -> list[str]:
-        out = [f"{_q(n)} == {_lit(x)}" for n, x in outer]
+        # only the direct parent: a child is active only when its parent is (ConfigSpace's rule), so the
+        # ancestors' conditions are implied
+        out: list[str] = []
         if parent is not None:
             out.append(f"{_q(parent)} == {_lit(vals[0])}" if len(vals) == 1 else
                        f"{_q(parent)} in [{', '.join(_lit(x) for x in vals)}]")
