@@ -211,3 +211,24 @@ def test_configspace_test_spaces(name):
     assert len(back.conditions) == len(cs.conditions) and len(back.forbidden_clauses) == len(cs.forbidden_clauses)
     again = loads(text, "configspace-json")
     assert again.size == space.size
+
+
+def test_hpo_space_converts_to_configspace():
+    """spaces/hpo.sns (named choices with sub-spaces, stepped ranges) is written as ConfigSpace JSON that
+    ConfigSpace reads with the same parameters, conditions and value sets; symnas reads it back."""
+    from ConfigSpace.read_and_write import json as csj
+
+    import symnas.dsl as dsl
+
+    space = dsl.load("hpo")
+    text = dump(space, "configspace-json")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cs = csj.read(text)
+    assert len(list(cs.keys())) == len(space.decisions) and len(cs.conditions) == 8
+    assert list(cs["epochs"].sequence) == [50, 100, 150, 200]
+    back = loads(text, "configspace-json")
+    assert len(back.decisions) == len(space.decisions)
+    rng = random.Random(0)
+    for _ in range(200):
+        _valid(cs, back.params(constraints.sample(back, rng=rng)))

@@ -162,10 +162,17 @@ def dumps_json(space: Space) -> str:
             h.update(type="ordinal", sequence=list(p.choices))
         elif p.kind == "const":
             h.update(type="constant", value=p.choices[0])
+        elif p.step is not None:  # ConfigSpace 1.x has no quantisation: the exact values as an ordinal
+            n = int((p.high - p.low) // p.step) + 1 if p.step > 0 else 0
+            if p.log or not 0 < n <= 10_000:
+                raise FormatError(f"configspace-json: decision {p.name!r}: a quantised range (step {p.step}"
+                                  f"{', log scale' if p.log else ''}) has no ConfigSpace 1.x form")
+            seq = [p.low + i * p.step if p.kind == "int" else float(f"{p.low + i * p.step:.12g}") for i in range(n)]
+            h.update(type="ordinal", sequence=seq)
+            if p.default is not NO_DEFAULT and p.default not in seq:
+                raise FormatError(f"configspace-json: decision {p.name!r}: default {p.default!r} is not on the grid")
         else:
             h.update(type=f"uniform_{p.kind}", log=p.log, lower=p.low, upper=p.high)
-            if p.step is not None:
-                h["q"] = p.step
         if p.default is not NO_DEFAULT:
             h["default_value"] = p.default
         hps.append(h)

@@ -389,21 +389,20 @@ def from_space(space: Space, fmt: str) -> tuple[list[Param], dict[str, list[str]
         params.append(param)
         under[param.name] = (outer, last[0], [last[1]] if last[0] is not None else [])
 
-    def walk(tree: Any, path: str, cond: list[tuple[str, Any]]) -> None:
+    def walk(tree: Any, path: str, cond: list[tuple[str, Any]], label: Any = None) -> None:
         if not isinstance(tree, dict):
             raise FormatError(f"{fmt}: cannot write {type(tree).__name__} at {path or 'the root'}: only dicts of "
                               "hyperparameters (and oneof over dicts with '_name') can be exported")
         for k, v in tree.items():
-            if k == "_name":
-                continue
+            if k == "_name" or label is not None and k == "name" and _same(v, label):
+                continue  # the alternative's own name (DSL named choices keep it as 'name')
             p = f"{path}.{k}" if path else str(k)
-            if isinstance(v, OneOf) and v.candidates and all(isinstance(c, dict) and "_name" in c
-                                                              for c in v.candidates):
+            labels = _labels(v)
+            if labels is not None:
                 name = v.name or p
-                add(Param(name, "ord" if v.ordered else "cat", tuple(c["_name"] for c in v.candidates),
-                          default=_default(v)), cond)
-                for c in v.candidates:
-                    walk(c, f"{p}:{c['_name']}", cond + [(name, c["_name"])])
+                add(Param(name, "ord" if v.ordered else "cat", tuple(labels), default=_default(v)), cond)
+                for lab, c in zip(labels, v.candidates):
+                    walk(c, f"{p}:{lab}", cond + [(name, lab)], lab)
                 continue
             add(_param(v, p, fmt), cond)
 
@@ -426,6 +425,18 @@ def from_space(space: Space, fmt: str) -> tuple[list[Param], dict[str, list[str]
     for c in space.meta.get("conditions", []):
         conds.setdefault(c["param"], []).append(c["expr"])
     return params, conds, forb
+
+
+def _labels(v: Any) -> Optional[list]:
+    """The names of a choice among dicts: their ``_name``s, or the DSL's labels of a named choice."""
+    if not isinstance(v, OneOf) or not v.candidates or not all(isinstance(c, dict) for c in v.candidates):
+        return None
+    if all("_name" in c for c in v.candidates):
+        return [c["_name"] for c in v.candidates]
+    labels = v.hints.get("labels") if isinstance(v.hints, dict) else None
+    if isinstance(labels, (list, tuple)) and len(labels) == len(v.candidates):
+        return list(labels)
+    return None
 
 
 def _q(name: str) -> str:

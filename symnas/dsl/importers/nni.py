@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from symnas.dsl.importers.ir import FormatError, from_space, read_json, unsupported
+from symnas.dsl.importers.ir import FormatError, _labels, from_space, read_json, unsupported
 from symnas.symbolic.placeholders import FloatRange, IntRange, OneOf
 from symnas.space.space import Space
 
@@ -80,12 +80,14 @@ def dumps(space: Space) -> str:
     def node(v: Any, path: str) -> Any:
         if isinstance(v, OneOf):
             out = []
-            for c in v.candidates:
+            labels = _labels(v)
+            for i, c in enumerate(v.candidates):
                 if isinstance(c, dict):
-                    if "_name" not in c:
+                    if labels is None:
                         raise FormatError(f"nni: {path}: dict candidates need '_name'")
-                    out.append({"_name": c["_name"], **{k: node(x, f"{path}.{k}") for k, x in c.items()
-                                                        if k != "_name"}})
+                    lab = labels[i]
+                    out.append({"_name": lab, **{k: node(x, f"{path}.{k}") for k, x in c.items()
+                                                 if k != "_name" and not (k == "name" and x == lab)}})
                 else:
                     out.append(c)
             return {"_type": "choice", "_value": out}
