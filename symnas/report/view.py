@@ -15,7 +15,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from symnas.errors import StoreError
+from symnas.errors import StoreError, SymnasError
 from symnas.store.base import TrialRecord
 
 __all__ = ["StudyView", "load_study", "show_text", "show_dict"]
@@ -119,8 +119,12 @@ def _check(view: StudyView) -> None:
     if not isinstance(obj, dict) or not obj or any(not isinstance(k, str) or v not in ("max", "min")
                                                    for k, v in obj.items()):
         raise StoreError(f"{where}: damaged objectives {str(obj)[:80]!r}")
-    if not isinstance(view.space_dict, dict) or not isinstance(view.algorithm, str):
+    if not isinstance(view.space_dict, dict) or "tree" not in view.space_dict or not isinstance(view.algorithm, str):
         raise StoreError(f"{where}: damaged space or algorithm entry")
+    try:
+        table = view.space.table
+    except SymnasError as exc:
+        raise StoreError(f"{where}: damaged space: {exc}") from None
     for r in view.records:
         if not isinstance(r.state, str) or not isinstance(r.number, int) or not isinstance(r.genome, tuple) or (
                 r.values is not None and (len(r.values) != len(obj) or any(
@@ -128,6 +132,10 @@ def _check(view: StudyView) -> None:
                 r.description is not None and not isinstance(r.description, str)) or (
                 r.duration is not None and not isinstance(r.duration, (int, float))):
             raise StoreError(f"{where}: damaged trial row {r.number!r}")
+        try:
+            table.validate(r.genome)
+        except (SymnasError, TypeError, ValueError) as exc:
+            raise StoreError(f"{where}: trial {r.number}: damaged genome ({exc})") from None
 
 
 def _fmt(v: Any) -> str:

@@ -214,10 +214,11 @@ def _nest_conjunction(ast: tuple, params: dict[str, Param], nest: dict[str, tupl
         allowed[n] = t[1]
     for q in groups:
         chain, cur, ok = {}, q, True
-        while cur in nest and len(chain) <= len(params):
+        hops = 0
+        while cur in nest and hops <= len(params):
             parent, vals = nest[cur]
             chain.setdefault(parent, vals)
-            cur = parent
+            cur, hops = parent, hops + 1
         for p_name in groups:
             if p_name == q:
                 continue
@@ -267,6 +268,8 @@ def to_space(params: list[Param], conditions: dict[str, list[str]], forbiddens: 
             for n in _names(a):
                 if n not in by_name:
                     raise FormatError(f"{where}: condition of {child!r} names unknown parameter {n!r}")
+                if n == child:
+                    raise FormatError(f"{where}: the condition of {child!r} names {child!r} itself")
         expr = asts[0]
         for a in asts[1:]:
             expr = ("and", expr, a)
