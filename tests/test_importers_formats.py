@@ -32,7 +32,8 @@ def test_configspace_json_autosklearn_nesting_conditions_forbiddens() -> None:
     # every condition nests now: an OR over one parent, and an AND over a parent and its ancestor
     assert s.meta["conditions"] == []
     assert [c["_name"] for c in s.tree["preprocessor"].candidates if "pca_keep" in c] == ["pca", "kernel_pca"]
-    assert "classifier:svc:degree" in svc["kernel"].candidates[[c["_name"] for c in svc["kernel"].candidates].index("poly")]
+    kernels = svc["kernel"].candidates
+    assert "classifier:svc:degree" in kernels[[c["_name"] for c in kernels].index("poly")]
     assert {"kind": "forbid", "expr": "classifier:svc:C < classifier:svc:gamma"} in s.meta["constraints"]
     desc = s.decode(s.sample(0))
     assert desc["classifier"]["_name"] in ("svc", "random_forest")

@@ -107,7 +107,8 @@ def _hostile_store(db: Path, description: str, space: dict | None = None) -> Non
     from symnas.store.sqlite import SQLiteStore
 
     with SQLiteStore(str(db)) as store:
-        store.open_study("s", space=space or sn.Space([sn.oneof([0, 1])]).to_dict(), objectives={"acc": "max"}, algorithm="random")
+        store.open_study("s", space=space or sn.Space([sn.oneof([0, 1])]).to_dict(), objectives={"acc": "max"},
+                         algorithm="random")
         store.add_trial("s", TrialRecord(number=0, genome=(0,), state="complete", values=(1.0,),
                                          description=description))
 

@@ -123,7 +123,8 @@ def check_value(value: Any, names: Sequence[str]) -> tuple[tuple[float, ...], Op
         extra = [k for k in keys if k not in names]
         if missing or extra:
             return (), (f"expected objectives {list(names)}, got {_short(keys)}"
-                        + (f" (missing {missing})" if missing else "") + (f" (unknown {_short(extra)})" if extra else ""))
+                        + (f" (missing {missing})" if missing else "")
+                        + (f" (unknown {_short(extra)})" if extra else ""))
         vals = [value[k] for k in names]
     elif isinstance(value, (list, tuple)):
         if len(value) != n:

@@ -230,7 +230,8 @@ def _tagged(j: dict, tag: str, path: str, d: int) -> Any:
         if "k" not in j:
             raise _bad(path, "'_manyof' needs 'k'")
         k = _typed(j, "k", int, path, "an integer")
-        return ManyOf(k, _items(j, tag, path, d), name, distinct=_typed(j, "distinct", bool, path, "true or false", True),
+        return ManyOf(k, _items(j, tag, path, d), name,
+                      distinct=_typed(j, "distinct", bool, path, "true or false", True),
                       sorted=_typed(j, "sorted", bool, path, "true or false", False), hints=hints)
     if tag == "_int":
         lo, hi = _pair(j, "_int", path, (int,))
