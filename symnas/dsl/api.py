@@ -82,7 +82,12 @@ def inspect(space: Space, seed: int = 0) -> str:
     from symnas.symbolic.jsonio import to_json
     from symnas.dsl.constraints import check, constraints_of, sample
 
-    lines = [f"space {space.name!r}: {len(space.decisions)} decisions, size {space.size:g}"
+    size = space.size
+    try:
+        shown = f"{size:g}"
+    except OverflowError:  # an exact int beyond float range (hundreds of decisions)
+        shown = f"~1e{len(str(size)) - 1}"
+    lines = [f"space {space.name!r}: {len(space.decisions)} decisions, size {shown}"
              + (" (before constraints)" if constraints_of(space) else "")]
     lines.append(space.describe())
     for c in constraints_of(space):

@@ -237,13 +237,13 @@ class Module:
         return Ref(self.check_path(".".join([root] + parts), t))
 
     def check_path(self, path: str, t: Any) -> str:
-        from symnas.symbolic import spec as _spec
+        from symnas.symbolic.spec import is_allowed
 
-        if path in _spec._REGISTRY or any(path.startswith(p) for p in _spec._ALLOWED_PREFIXES):
+        if is_allowed(path):
             return path
         raise self.err(t, f"{path!r} is neither registered nor on the import allow-list",
-                       "register the builder with symnas.register(), or call symnas.allow_import(prefix) before "
-                       "loading the file; files never import other code")
+                       "register the builder with symnas.register(), or call symnas.allow_import(module) before "
+                       "loading the file; files never import other code (docs/security.md)")
 
     def listcomp(self, t: Any) -> Any:
         body, var, it, cond = t.children

@@ -184,6 +184,12 @@ class Space:
         node = self._nodes()[index]
         cands = getattr(node, "cands", None) or getattr(node, "items")
         c = cands[option]
+        if type(c).__name__ == "DictNode" and "_name" in c.keys:  # a named alternative (foreign formats): its name
+            named = c.items[c.keys.index("_name")]
+            if not named.has_decisions:
+                return named.value
+        if not c.has_decisions and isinstance(c.value, dict) and "_name" in c.value:
+            return c.value["_name"]
         return c.value if not c.has_decisions else self.table.decisions[index].labels[option]
 
     def _nodes(self) -> dict[int, Any]:
