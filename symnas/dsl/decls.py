@@ -52,8 +52,6 @@ def _num(v: Any) -> bool:
 
 def construct(m: Any, t: Any, fname: str, pos: list, kw: dict, decision_name: Optional[str]) -> Any:
     """Builds the placeholder for one constructor call ``t`` (``m`` is the compiling module, for errors)."""
-    from symnas.dsl.values import has_symbolic as _has_symbolic
-
     named_alts = {}
     if fname in ("choice", "ordinal"):
         named_alts = {k: v for k, v in kw.items() if k not in _ALLOWED[fname]}
@@ -80,7 +78,7 @@ def construct(m: Any, t: Any, fname: str, pos: list, kw: dict, decision_name: Op
     if raw_hints is not _MISSING and has_default:
         raise m.err(t, f"{fname}: give either default= or hints=, not both")
     for k, v in list(kw.items()) + [("bound", x) for x in pos if fname in ("int", "float")]:
-        if _has_symbolic(v, deep=True):
+        if m.symbolic(v):
             raise m.err(t, f"{fname}: {k} must be known when the file is loaded, not a decision")
     labels = None
     try:
@@ -159,7 +157,7 @@ def construct(m: Any, t: Any, fname: str, pos: list, kw: dict, decision_name: Op
         except SymnasError:
             raise m.err(t, f"{fname}: hints must be plain values") from None
         ph.hints = raw_hints
-    return m.remember(t, ph) if hasattr(m, "remember") else _remember(m, t, ph)
+    return m.remember(t, ph)
 
 
 _MISSING = object()
@@ -173,22 +171,6 @@ def _hint_for(fname: str) -> str:
     return {"int": "write int(low, high) with low <= high (both inclusive)",
             "float": "write float(low, high) with low <= high; log=True needs low > 0",
             "subset": "subset(k, a, b, ...) picks k of the alternatives"}.get(fname, "")
-
-
-def _remember(m: Any, t: Any, ph: Placeholder) -> Placeholder:
-    """Checks that a named decision is declared once (or identically) and records it for value()."""
-    if ph.name is None:
-        return ph
-    hit = m.named.get(ph.name)
-    if hit is not None and hit[0] != ph:
-        raise m.err(t, f"duplicate decision name {ph.name!r} (first declared at {hit[1]})",
-                    "decisions sharing a name are one decision and must be identical; rename one")
-    if hit is None:
-        from symnas.dsl.parser import position
-
-        line = position(t)[0] or "?"
-        m.named[ph.name] = (ph, f"{m.src.filename}:{line}")
-    return ph
 
 
 def _repeat(m: Any, t: Any, pos: list, kw: dict) -> Any:
@@ -220,7 +202,7 @@ def _remember_repeat(m: Any, t: Any, ph: Placeholder, count: Placeholder) -> Pla
         if hit is not None and hit[0] == count:
             m.named[ph.name] = (ph, hit[1])  # the count decision becomes the repeat choice
         else:
-            return _remember(m, t, ph)
+            return m.remember(t, ph)
     return ph
 
 

@@ -22,8 +22,6 @@ from symnas.genome.table import DecisionTable, Genome
 
 __all__ = ["Space"]
 
-_MAX_REJECTIONS = 100_000
-
 
 class Space:
     """A search space. ``tree`` holds specs, lists, dicts, values and placeholders; it never holds weights.
@@ -68,14 +66,11 @@ class Space:
     def sample(self, seed: Optional[int] = None, rng: Optional[_random.Random] = None) -> Genome:
         """A random genome respecting conditionals and, if the space has any, its constraints (by rejection)."""
         rng = rng or _random.Random(seed)
-        g = self.table.sample(rng)
         if not self.constrained:
-            return g
-        for _ in range(_MAX_REJECTIONS):
-            if self.feasible(g):
-                return g
-            g = self.table.sample(rng)
-        raise SpaceError(f"space {self.name!r}: no genome satisfying its constraints in {_MAX_REJECTIONS} samples")
+            return self.table.sample(rng)
+        from symnas.dsl.constraints import sample  # the one rejection sampler
+
+        return sample(self, rng=rng)
 
     # -- constraints --------------------------------------------------------------------------------------
     @property
