@@ -83,7 +83,11 @@ def inspect(space: Space, seed: int = 0) -> str:
     from symnas.candidate.jsonio import to_json
     from symnas.dsl.constraints import check, constraints_of, sample
 
-    lines = [f"space {space.name!r}: {len(space.decisions)} decisions, size {format_size(space.size)}"
+    try:
+        size = format_size(space.size)
+    except (OverflowError, ValueError, ArithmeticError):
+        size = "too large to compute"
+    lines = [f"space {space.name!r}: {len(space.decisions)} decisions, size {size}"
              + (" (before constraints)" if constraints_of(space) else "")]
     lines.append(space.describe())
     for c in constraints_of(space):

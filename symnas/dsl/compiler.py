@@ -234,7 +234,7 @@ class Module:
             at = c["at"]
             v = self.ev.ev(at)
             vars_: dict[str, Any] = {}
-            node = self._guard(at, lambda: self.ev.node_of(at, v, vars_))
+            node = self._guard(at, lambda: self.ev.expr_of(at, v, vars_))
             out.append({"kind": c["kind"], "text": to_text(node), "vars": vars_, "node": node, "at": at})
         return out
 

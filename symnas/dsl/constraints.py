@@ -116,6 +116,13 @@ def _foreign(expr: str) -> tuple[N.Expr, list[str]]:
     return tr(tree), names
 
 
+def _tree(expr: str) -> N.Expr:
+    try:
+        return parse_expr(expr, "<constraint>")
+    except DSLError:
+        return constraint_node(expr)[0]
+
+
 def constraint_node(expr: str) -> tuple[N.Expr, list[str]]:
     """The tree of a stored constraint text and the decision names it mentions (free names and ``value()``)."""
     try:
@@ -176,7 +183,7 @@ def _violated(space: Space, genome: Genome, budget: Optional[Budget] = None) -> 
     env = values(space, genome)
     bad = []
     for c in cons:
-        node, _ = constraint_node(c["expr"])
+        node = _tree(c["expr"])
         ok = bool(evaluate(node, env, where=f"{space.name}: {c['kind']}", budget=budget))
         if ok != (c["kind"] == "require"):
             bad.append(f"{c['kind']} {c['expr']}")

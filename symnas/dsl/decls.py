@@ -30,6 +30,12 @@ _ALLOWED = {
     "repeat": {"count"},
 }
 _MAX_REPEAT = 64
+_MAX_INT_BOUND = 2**63
+
+
+def _short(v: Any) -> str:
+    r = repr(v)
+    return r if len(r) <= 30 else r[:27] + "..."
 
 
 def hints_for(default: Any = None, has_default: bool = False, labels: Optional[list] = None) -> Any:
@@ -115,6 +121,9 @@ def construct(m: Any, t: Any, fname: str, pos: list, kw: dict, decision_name: Op
                 if not (_is_int(lo) and _is_int(hi) and _is_int(step)):
                     raise m.err(t, f"int: type mismatch: bounds and step must be integers, got "
                                    f"{lo!r}, {hi!r}, step {step!r}", "use float(low, high) for real numbers")
+                if max(abs(lo), abs(hi), abs(step)) > _MAX_INT_BOUND:
+                    raise m.err(t, f"int: bounds and step must lie within +-2**63, got {_short(lo)}, {_short(hi)}, "
+                                   f"step {_short(step)}", "use float(low, high, log=True) for huge ranges")
                 ph = IntRange(lo, hi, name, step=step, log=log, hints=hints_for(default, has_default))
                 if has_default and not (_is_int(default) and ph.low <= default <= ph.high
                                         and (default - ph.low) % ph.step == 0):
@@ -183,6 +192,7 @@ def _repeat(m: Any, t: Any, pos: list, kw: dict) -> Any:
     if _is_int(count):
         if not 0 <= count <= 10_000:
             raise m.err(t, f"repeat: count {count} out of range [0, 10000]")
+        m.ev.budget.spend(count)
         return [body] * count
     if isinstance(count, IntRange):
         counts = list(range(count.low, count.high + 1, count.step))
@@ -192,6 +202,7 @@ def _repeat(m: Any, t: Any, pos: list, kw: dict) -> Any:
         raise m.err(t, "repeat: count must be an int, an int(...) decision or a choice of ints")
     if len(counts) > _MAX_REPEAT or any(c < 0 or c > 1000 for c in counts):
         raise m.err(t, f"repeat: at most {_MAX_REPEAT} counts between 0 and 1000")
+    m.ev.budget.spend(sum(counts))
     ph = OneOf([[body] * n for n in counts], count.name, ordered=True)
     return _remember_repeat(m, t, ph, count)
 

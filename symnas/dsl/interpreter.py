@@ -33,6 +33,7 @@ __all__ = ["Evaluator", "EnvScope", "Budget", "evaluate", "derive", "to_text", "
 
 MISSING: Any = object()
 _SCALARS = (int, float, str, bool, type(None))
+_SCALAR_TYPES = frozenset(_SCALARS)
 
 
 class Budget:
@@ -155,6 +156,7 @@ class Evaluator:
 
     def __init__(self, scope: Any, budget: Budget, err: Callable[[Any, str, str], Exception]) -> None:
         self.scope, self.budget, self.err = scope, budget, err
+        self.decisions = not isinstance(scope, EnvScope)  # False: values only, nothing is symbolic
         self.loop: dict[str, Any] = {}
         self._facts: dict[int, tuple[Any, bool, int]] = {}  # id -> (value, has a decision inside, size)
 
@@ -193,15 +195,20 @@ class Evaluator:
         sym, n = isinstance(v, Placeholder), 1
         cap = limits.MAX_TREE_NODES + 1
         for x in items:
+            if x.__class__ in _SCALAR_TYPES:
+                n += 1
+                continue
             s, k = self.facts(x)
             sym = sym or s
-            n = min(n + k, cap)
+            n += k
+            if n > cap:
+                n = cap
         self._facts[id(v)] = (v, sym, n)
         return sym, n
 
     def symbolic(self, v: Any, deep: bool = True) -> bool:
         """True if ``v`` is (``deep``: or contains) a decision or a derived value."""
-        if isinstance(v, _SCALARS):
+        if not self.decisions or isinstance(v, _SCALARS):
             return False
         if isinstance(v, Placeholder) or is_sym(v):
             return True
@@ -209,15 +216,15 @@ class Evaluator:
 
     def _bounded(self, *vals: Any, what: str = "compare") -> None:
         for v in vals:
-            if not isinstance(v, _SCALARS) and self.facts(v)[1] > 2 * limits.MAX_SEQ + 2:
-                raise EvalError(f"{what}: value too large (more than {2 * limits.MAX_SEQ} values inside)",
+            if not isinstance(v, _SCALARS) and self.facts(v)[1] > limits.MAX_TREE_NODES:
+                raise EvalError(f"{what}: value too large (more than {limits.MAX_TREE_NODES} values inside)",
                                 "values are limited in size; see symnas.dsl.limits")
 
     # -------------------------------------------------------------------------------------- residuals
     def residual(self, at: N.Expr, build: Callable[..., N.Expr], operands: list) -> Spec:
         """A derived value: ``build(*operand nodes)`` over the decisions among ``operands``."""
         vars_: dict[str, Any] = {}
-        nodes = [self.node_of(at, v, vars_) for v in operands]
+        nodes = [self.expr_of(at, v, vars_) for v in operands]
         node = build(*nodes)
         depth = 1 + max((x.depth for x in nodes), default=0)
         nsize = 1 + sum(x.size for x in nodes)
@@ -232,6 +239,13 @@ class Evaluator:
         text = to_text(node)
         remember_expr(text, node)
         return Spec(DERIVE_PATH, (), {"expr": text, "vars": vars_})
+
+    def expr_of(self, at: N.Expr, v: Any, vars_: dict) -> N.Expr:
+        """The expression node of value ``v`` (decisions by name, recorded in ``vars_``), size-checked first."""
+        if self.facts(v)[1] > limits.MAX_RESIDUAL_NODES:
+            raise EvalError(f"expression over decisions too large (more than {limits.MAX_RESIDUAL_NODES} values)",
+                            "constrain fewer values at once", node=at)
+        return self.node_of(at, v, vars_)
 
     def node_of(self, at: N.Expr, v: Any, vars_: dict) -> N.Expr:
         if isinstance(v, Placeholder):
@@ -262,7 +276,7 @@ class Evaluator:
                         "expressions compute with numbers, strings, booleans, lists and decisions", node=at)
 
     def _scalar_sym(self, v: Any) -> bool:
-        return isinstance(v, Placeholder) or is_sym(v)
+        return self.decisions and (isinstance(v, Placeholder) or is_sym(v))
 
     # -------------------------------------------------------------------------------------- node kinds
     def _literal(self, n: N.Literal) -> Any:
@@ -278,10 +292,13 @@ class Evaluator:
 
     def _list(self, n: N.ListExpr) -> Any:
         self.budget.spend(len(n.items))
-        return [self.ev(x) for x in n.items]
+        lit = N.Literal
+        return [x.value if x.__class__ is lit else self.ev(x) for x in n.items]  # type: ignore[attr-defined]
 
     def _tuple(self, n: N.TupleExpr) -> Any:
-        return tuple(self.ev(x) for x in n.items)
+        self.budget.spend(len(n.items))
+        lit = N.Literal
+        return tuple([x.value if x.__class__ is lit else self.ev(x) for x in n.items])  # type: ignore[attr-defined]
 
     def _dict(self, n: N.DictExpr) -> Any:
         out = {}
@@ -412,7 +429,10 @@ class Evaluator:
             if any(self.symbolic(a) for a in pos):
                 return self.residual(n, lambda *xs: N.Call(None, None, N.Name(None, None, fname), tuple(xs)), pos)
             self._bounded(*pos, what=fname)
-            r = f(*pos)
+            try:
+                r = f(*pos)
+            except TypeError as e:  # a wrong number of arguments
+                raise EvalError(f"{fname}: {str(e).split(') ', 1)[-1]}", node=n) from None
             if isinstance(r, (list, str)):
                 self.budget.spend(len(r))
             return r
