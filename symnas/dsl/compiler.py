@@ -258,7 +258,9 @@ def _compile(src: Source, check_constraints: bool, search_path: tuple[str, ...])
     tree = m.tree()
     cons = m.compiled_constraints()
     if m.ev.facts(tree)[1] > limits.MAX_TREE_NODES:
-        raise m.err(m.build_node, f"the space is too large (more than {limits.MAX_TREE_NODES} values in its tree)",
+        at = m.build_node or max((b.stmt for b in m.bindings.values() if not b.stmt.let),
+                                 key=lambda st: m.ev.facts(m.bindings[st.name].value)[1])
+        raise m.err(at, f"the space is too large (more than {limits.MAX_TREE_NODES} values in its tree)",
                     "repeat fewer blocks, or split the space")
     name = m.name or (os.path.splitext(os.path.basename(src.filename))[0] if not src.filename.startswith("<")
                       else "space")

@@ -150,9 +150,9 @@ def _names(node: N.Expr) -> list[str]:
         if isinstance(n, N.Call) and isinstance(n.func, N.Name):
             if n.func.id == "value" and len(n.args) == 1 and isinstance(n.args[0], N.Literal):
                 out.append(str(n.args[0].value))
-            stack.extend(n.args)
+            stack.extend(reversed(n.args))
             continue
-        stack.extend(N.children(n))
+        stack.extend(reversed(N.children(n)))
     return out
 
 
