@@ -253,7 +253,7 @@ def compile_source(src: Source, check_constraints: bool = True, search_path: tup
 
 def _compile(src: Source, check_constraints: bool, search_path: tuple[str, ...]) -> Space:
     load = Load(tuple(search_path))
-    m = Module(src, (os.path.normpath(src.filename),) if not src.filename.startswith("<") else (), load)
+    m = Module(src, (os.path.realpath(src.filename),) if not src.filename.startswith("<") else (), load)
     m.run()
     tree = m.tree()
     cons = m.compiled_constraints()

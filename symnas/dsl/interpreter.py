@@ -135,6 +135,8 @@ class EnvScope:
         return self.env[pos[0]]
 
     def call(self, ev: "Evaluator", node: N.Call, fname: str, pos: list, kw: dict) -> Any:
+        if fname == "float" and not kw and len(pos) == 1 and pos[0] in ("inf", "-inf", "nan"):
+            return float(pos[0])  # the non-finite constants, as the canonical text writes them
         raise EvalError(f"unknown function {fname!r}", f"built-ins: {', '.join(sorted(BUILTINS))}, value", node=node)
 
     def call_attr(self, ev: "Evaluator", node: N.Call, pos: list, kw: dict) -> Any:
