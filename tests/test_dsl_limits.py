@@ -37,7 +37,8 @@ def _err(text: str, filename: str = "space.sns") -> DSLError:
     ("x = " + "[" * 300 + "1" + "]" * 300, 1, None, "nested too deeply"),
     ("x = " + " + ".join(["1"] * 3000), 1, 5, "nested too deeply"),
     ("x = int(-10**1000, 10**1000)", 1, 5, "2**63"),
-    ("x = [choice(1, 2) for i in range(100000)]", 1, None, "too large"),
+    ("x = [choice(1, 2) for i in range(100000)]", 1, None, "too expensive"),
+    ("x = [repeat([choice(1, 2)], 10000) for i in range(30)]", 1, None, "too large"),
     ("x = edges()", 1, 5, "edges"),
 ])
 def test_limits_are_clear_errors_at_the_place(text, line, col, words):

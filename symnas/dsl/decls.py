@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from symnas.dsl import limits
 from symnas.errors import SymnasError
 from symnas.space.placeholders import FloatRange, IntRange, ManyOf, OneOf, Permutation, Placeholder
 
@@ -58,6 +59,7 @@ def _num(v: Any) -> bool:
 
 def construct(m: Any, t: Any, fname: str, pos: list, kw: dict, decision_name: Optional[str]) -> Any:
     """Builds the placeholder for one constructor call ``t`` (``m`` is the compiling module, for errors)."""
+    m.ev.budget.spend(limits.DECISION_STEPS)  # a decision costs more than an operation
     named_alts = {}
     if fname in ("choice", "ordinal"):
         named_alts = {k: v for k, v in kw.items() if k not in _ALLOWED[fname]}

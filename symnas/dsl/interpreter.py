@@ -34,6 +34,7 @@ __all__ = ["Evaluator", "EnvScope", "Budget", "evaluate", "derive", "to_text", "
 MISSING: Any = object()
 _SCALARS = (int, float, str, bool, type(None))
 _SCALAR_TYPES = frozenset(_SCALARS)
+_MATRIX_BUILTINS = frozenset({"reachable", "connected", "edges"})
 
 
 class Budget:
@@ -217,10 +218,17 @@ class Evaluator:
         return deep and self.facts(v)[0]
 
     def _bounded(self, *vals: Any, what: str = "compare") -> None:
+        """Checks that no value is too large to walk, and pays one step per value inside (the walk's cost)."""
+        cost = 0
         for v in vals:
-            if not isinstance(v, _SCALARS) and self.facts(v)[1] > limits.MAX_TREE_NODES:
-                raise EvalError(f"{what}: value too large (more than {limits.MAX_TREE_NODES} values inside)",
-                                "values are limited in size; see symnas.dsl.limits")
+            if not isinstance(v, _SCALARS):
+                k = self.facts(v)[1]
+                if k > limits.MAX_TREE_NODES:
+                    raise EvalError(f"{what}: value too large (more than {limits.MAX_TREE_NODES} values inside)",
+                                    "values are limited in size; see symnas.dsl.limits")
+                cost += k
+        if cost:
+            self.budget.spend(cost)
 
     # -------------------------------------------------------------------------------------- residuals
     def residual(self, at: N.Expr, build: Callable[..., N.Expr], operands: list) -> Spec:
@@ -431,6 +439,8 @@ class Evaluator:
             if any(self.symbolic(a) for a in pos):
                 return self.residual(n, lambda *xs: N.Call(None, None, N.Name(None, None, fname), tuple(xs)), pos)
             self._bounded(*pos, what=fname)
+            if fname in _MATRIX_BUILTINS and pos and isinstance(pos[0], (list, tuple)):
+                self.budget.spend(len(pos[0]) ** 2)  # the graph walks are quadratic in the vertices
             try:
                 r = f(*pos)
             except TypeError as e:  # a wrong number of arguments

@@ -13,7 +13,7 @@ Example::
 from __future__ import annotations
 
 __all__ = ["MAX_FILE_BYTES", "MAX_INT_BITS", "MAX_NUMBER_DIGITS", "MAX_SEQ", "MAX_DEPTH", "MAX_STEPS",
-           "MAX_CHECK_STEPS", "MAX_SAT_STEPS", "MAX_RESIDUAL_NODES", "MAX_TREE_NODES", "MAX_IMPORTS",
+           "DECISION_STEPS", "MAX_CHECK_STEPS", "MAX_SAT_STEPS", "MAX_RESIDUAL_NODES", "MAX_TREE_NODES", "MAX_IMPORTS",
            "MAX_RESOLVE_DEPTH", "SAMPLE_TRIES", "SAT_TRIES", "EXACT_LIMIT", "IMPORT_EXTENSIONS"]
 
 MAX_FILE_BYTES = 1_000_000       # size of a space file (and of each imported file)
@@ -23,6 +23,7 @@ MAX_SEQ = 100_000                # items of a list, tuple, range or string value
 MAX_DEPTH = 100                  # nesting depth of an expression (brackets, operators, calls)
 MAX_RESOLVE_DEPTH = 200          # bindings resolving one another at once (a -> b -> c ...)
 MAX_STEPS = 1_000_000            # evaluation steps to load one file (comprehensions count every item)
+DECISION_STEPS = 50              # steps one decision constructor call costs (so at most 20,000 per load)
 MAX_CHECK_STEPS = 100_000        # evaluation steps of one constraint check or derived value
 MAX_SAT_STEPS = 400_000          # evaluation steps of the load-time satisfiability check
 MAX_RESIDUAL_NODES = 20_000      # nodes of one derived expression or constraint over decisions
