@@ -106,5 +106,5 @@ def test_one_rejection_sampler_behind_space_sample():
         assert g == sample(s, rng=random.Random(i)) and check(s, g) == []
     tight = sn.Space({"a": sn.oneof([1, 2], "a")}, "t")
     tight.meta["constraints"] = [{"kind": "require", "expr": "a > 5"}]
-    with pytest.raises(DSLError, match="no genome satisfying the constraints found in 10 samples"):
+    with pytest.raises(DSLError, match="no genome satisfying the constraints found .*in 10 samples"):
         sample(tight, seed=0, max_tries=10)

@@ -82,6 +82,7 @@ def inspect(space: Space, seed: int = 0) -> str:
     """A readable report: decisions (kind, options or bounds, conditions), size, constraints and one sample."""
     from symnas.candidate.jsonio import to_json
     from symnas.dsl.constraints import check, constraints_of, sample
+    from symnas.dsl.interpreter import Budget
 
     try:
         size = format_size(space.size)
@@ -93,7 +94,8 @@ def inspect(space: Space, seed: int = 0) -> str:
     for c in constraints_of(space):
         lines.append(f"{c['kind']} {c['expr']}")
     try:
-        g = sample(space, rng=random.Random(seed), max_tries=limits.SAT_TRIES)
+        g = sample(space, rng=random.Random(seed), max_tries=limits.SAT_TRIES,
+                   budget=Budget(limits.MAX_SAT_STEPS, "drawing a sample for inspect"))
         lines.append(f"sample (seed {seed}): {space.params(g)}")
         text = to_json(space.decode(g))
         lines.append("description: " + (text if len(text) < 400 else text[:397] + "..."))

@@ -8,7 +8,8 @@ parsed once per text (:func:`constraint_node`) and every check runs the one eval
 'x'``, ``true``) are translated once into the same tree; their rule that a comparison with an inactive decision
 is false is kept. A decision that is inactive in a genome has the value ``None``.
 
-:func:`sample` is the one rejection sampler: ``Space.sample`` and the load-time satisfiability check use it.
+:meth:`Space.sample` is the one rejection sampler (``max_tries``, and ``accept`` to bound the checks' work);
+:func:`sample` here, the load-time satisfiability check and ``inspect`` draw through it.
 
 Example::
 
@@ -28,14 +29,13 @@ from symnas.dsl.errors import DSLError
 from symnas.dsl.interpreter import Budget, evaluate
 from symnas.dsl.ops import EvalError
 from symnas.dsl.parser import parse_expr, remember_expr
-from symnas.errors import SymnasError
+from symnas.errors import SpaceError, SymnasError
 from symnas.genome.table import Genome
 from symnas.space.space import Space
 
 __all__ = ["check", "values", "sample", "satisfiable", "find_satisfying", "constraints_of", "attach",
-           "constraint_node", "SAMPLE_TRIES"]
+           "constraint_node"]
 
-SAMPLE_TRIES = limits.SAMPLE_TRIES
 EXACT_LIMIT = limits.EXACT_LIMIT
 
 
@@ -196,21 +196,26 @@ def check(space: Space, genome: Genome) -> list[str]:
 
 
 def sample(space: Space, seed: Optional[int] = None, rng: Optional[_random.Random] = None,
-           max_tries: int = SAMPLE_TRIES, budget: Optional[Budget] = None) -> Genome:
-    """A random genome that satisfies the space's constraints: the one rejection sampler (at most ``max_tries``
-    draws; ``budget`` bounds the evaluation steps of all checks together)."""
+           max_tries: Optional[int] = None, budget: Optional[Budget] = None) -> Genome:
+    """A random genome that satisfies the space's constraints, drawn by the one rejection sampler
+    (:meth:`Space.sample`; ``max_tries`` draws, its default when None); ``budget`` bounds the evaluation steps of
+    all checks together (exhausting it is a :class:`DSLError`)."""
     rng = rng or _random.Random(seed)
-    table = space.table
-    if not space.meta.get("constraints"):
-        return table.sample(rng)
-    for _ in range(max_tries):
-        g = table.sample(rng)
+    n = len(space.table.decisions)
+
+    def accept(g: Genome) -> bool:
         if budget is not None:
-            budget.spend(len(table.decisions))
-        if not _violated(space, g, budget):
-            return g
-    raise DSLError(f"no genome satisfying the constraints found in {max_tries} samples", space.name,
-                   hint="the constraints may be too tight for rejection sampling")
+            budget.spend(n)
+        return not _violated(space, g, budget)
+    try:
+        if max_tries is None:
+            return space.sample(rng=rng, accept=accept)
+        return space.sample(rng=rng, max_tries=max_tries, accept=accept)
+    except SpaceError as e:
+        raise DSLError(f"no genome satisfying the constraints found ({e})", space.name,
+                       hint="the constraints may be too tight for rejection sampling") from None
+    except EvalError as e:
+        raise DSLError(e.message, space.name, hint=e.hint) from None
 
 
 def _enumerate(space: Space) -> Optional[list[Genome]]:
@@ -262,8 +267,6 @@ def find_satisfying(space: Space, tries: int = limits.SAT_TRIES, seed: int = 0) 
     except DSLError as e:
         if "no genome satisfying" not in e.message:
             return e.message
-    except EvalError as e:
-        return e.message
     allg = _enumerate(space)
     if allg is None:
         return (f"no point satisfies the constraints in {tries} random samples (the space is too large to check "

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 __all__ = ["MAX_FILE_BYTES", "MAX_INT_BITS", "MAX_NUMBER_DIGITS", "MAX_SEQ", "MAX_DEPTH", "MAX_STEPS",
            "DECISION_STEPS", "MAX_CHECK_STEPS", "MAX_SAT_STEPS", "MAX_RESIDUAL_NODES", "MAX_TREE_NODES", "MAX_IMPORTS",
-           "MAX_RESOLVE_DEPTH", "SAMPLE_TRIES", "SAT_TRIES", "EXACT_LIMIT", "IMPORT_EXTENSIONS"]
+           "MAX_RESOLVE_DEPTH", "SAT_TRIES", "EXACT_LIMIT", "IMPORT_EXTENSIONS"]
 
 MAX_FILE_BYTES = 1_000_000       # size of a space file (and of each imported file)
 MAX_INT_BITS = 4096              # any integer value, literal or computed
@@ -29,7 +29,6 @@ MAX_SAT_STEPS = 400_000          # evaluation steps of the load-time satisfiabil
 MAX_RESIDUAL_NODES = 20_000      # nodes of one derived expression or constraint over decisions
 MAX_TREE_NODES = 200_000         # nodes of the space tree handed to Space (lists, dicts, specs, decisions)
 MAX_IMPORTS = 64                 # files imported, directly or not, by one file
-SAMPLE_TRIES = 100_000           # rejection sampling: draws before giving up (the one sampler's default)
 SAT_TRIES = 2_000                # draws of the load-time satisfiability check before exact enumeration
 EXACT_LIMIT = 20_000             # genomes enumerated by the exact satisfiability check
 IMPORT_EXTENSIONS = (".sns", ".json", ".pcs", ".yaml", ".yml", ".hydra", ".overrides")

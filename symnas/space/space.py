@@ -11,7 +11,7 @@ Example::
 from __future__ import annotations
 
 import random as _random
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from symnas.candidate.build import build as _build
 from symnas.candidate.jsonio import decode as _json_decode
@@ -21,6 +21,8 @@ from symnas.genome.compile import compile_tree
 from symnas.genome.table import DecisionTable, Genome
 
 __all__ = ["Space"]
+
+_MAX_REJECTIONS = 100_000
 
 
 class Space:
@@ -63,14 +65,20 @@ class Space:
     def decisions(self):  # -> list[Decision]
         return self.table.decisions
 
-    def sample(self, seed: Optional[int] = None, rng: Optional[_random.Random] = None) -> Genome:
-        """A random genome respecting conditionals and, if the space has any, its constraints (by rejection)."""
+    def sample(self, seed: Optional[int] = None, rng: Optional[_random.Random] = None, *,
+               max_tries: int = _MAX_REJECTIONS, accept: Optional[Callable[[Genome], bool]] = None) -> Genome:
+        """A random genome respecting conditionals and, if the space has any, its constraints: the one rejection
+        sampler (at most ``max_tries`` draws; ``accept`` replaces :meth:`feasible`, e.g. to bound its work)."""
         rng = rng or _random.Random(seed)
+        g = self.table.sample(rng)
         if not self.constrained:
-            return self.table.sample(rng)
-        from symnas.dsl.constraints import sample  # the one rejection sampler
-
-        return sample(self, rng=rng)
+            return g
+        ok = accept or self.feasible
+        for _ in range(max_tries):
+            if ok(g):
+                return g
+            g = self.table.sample(rng)
+        raise SpaceError(f"space {self.name!r}: no genome satisfying its constraints in {max_tries} samples")
 
     # -- constraints --------------------------------------------------------------------------------------
     @property
