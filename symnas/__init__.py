@@ -32,21 +32,21 @@ if _os.path.isfile(_os.path.join(_root, "pyproject.toml")) and _os.path.isdir(_o
 
 from symnas import algorithms  # noqa: E402
 from symnas.candidate.build import build
-from symnas.candidate.jsonio import from_json, to_json
-from symnas.candidate.tree import rebind
+from symnas.symbolic.jsonio import from_json, to_json
+from symnas.symbolic.tree import rebind
 from symnas.errors import (BuildError, DecisionError, GenomeError, SpaceError, StoreError, SymnasError,
                            TrialError)
 from symnas.genome.table import Decision, DecisionTable, Genome
 from symnas.search.pruning import TrialPruned
 from symnas.search.study import Study
 from symnas.search.trial import Trial
-from symnas.space import nn
-from symnas.space.placeholders import boolv, floatv, intv, manyof, oneof, permutation
+from symnas.symbolic import nn
+from symnas.symbolic.placeholders import boolv, floatv, intv, manyof, oneof, permutation
 from symnas.space.pyglove import from_pyglove, to_pyglove
 from symnas.space.rules import Rule, patch
 from symnas.space.space import Space
 from symnas.space.trace import trace
-from symnas.space.spec import Spec, allow_import, register, searchable, spec
+from symnas.symbolic.spec import Spec, allow_import, register, searchable, spec
 from symnas.store.memory import MemoryStore
 
 __version__ = "0.1.0"

@@ -13,7 +13,7 @@ from symnas.dsl.constraints import check, constraint_node, sample
 from symnas.dsl.errors import Source
 from symnas.dsl.interpreter import derive, evaluate, to_text
 from symnas.dsl.parser import parse, parse_expr
-from symnas.space.spec import Spec
+from symnas.symbolic.spec import Spec
 
 
 def test_parse_gives_typed_nodes_with_positions():

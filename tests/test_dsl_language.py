@@ -10,7 +10,7 @@ import symnas as sn
 import symnas.dsl as dsl
 from symnas.dsl import DSLError
 from symnas.dsl.constraints import check, sample, values
-from symnas.space.placeholders import FloatRange, IntRange, ManyOf, OneOf, Permutation
+from symnas.symbolic.placeholders import FloatRange, IntRange, ManyOf, OneOf, Permutation
 
 
 def test_typed_decisions_compile_to_placeholders():

@@ -9,7 +9,7 @@ import pytest
 import symnas.dsl as dsl
 from symnas.dsl import DSLError, limits
 from symnas.errors import SymnasError
-from symnas.space.placeholders import FloatRange, IntRange
+from symnas.symbolic.placeholders import FloatRange, IntRange
 from symnas.space.space import Space
 
 

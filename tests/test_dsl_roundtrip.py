@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 import symnas as sn
 import symnas.dsl as dsl
-from symnas.candidate.jsonio import Ref
-from symnas.space.spec import Spec
+from symnas.symbolic.jsonio import Ref
+from symnas.symbolic.spec import Spec
 
 IDENT = st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True).filter(
     lambda s: not keyword.iskeyword(s) and s not in dsl.parser.KEYWORDS)
@@ -40,7 +40,7 @@ def _ph_scalar():
 
 def _with(ph, name, hints, ordered=False):
     """A copy of ``ph`` with a name / hints (placeholders are rebuilt through JSON to stay valid)."""
-    from symnas.candidate.jsonio import decode, encode
+    from symnas.symbolic.jsonio import decode, encode
 
     j = encode(ph)
     if name is not None:
@@ -70,7 +70,7 @@ def trees(max_leaves=12):
 
 def _name_all(tree, names, counter):
     """Gives some placeholders unique names (identifiers or free-form strings)."""
-    from symnas.space.placeholders import ManyOf, OneOf, Placeholder
+    from symnas.symbolic.placeholders import ManyOf, OneOf, Placeholder
 
     if isinstance(tree, Placeholder):
         if isinstance(tree, (OneOf, ManyOf)):
@@ -112,7 +112,7 @@ def test_python_spaces_round_trip(tree, names, tie, label):
 def test_hpo_style_dict_spaces_round_trip(entries):
     tree = {}
     for k, v in entries.items():  # entries named by their key print as plain bindings
-        tree[k] = _with(v, k, None) if isinstance(v, sn.space.placeholders.Placeholder) else v
+        tree[k] = _with(v, k, None) if isinstance(v, sn.symbolic.placeholders.Placeholder) else v
     space = sn.Space(tree, "hpo")
     text = dsl.dumps(space)
     assert "build" not in text or any(k in ("build",) for k in tree)

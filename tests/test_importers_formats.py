@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import symnas as sn
 from symnas.dsl.importers import FormatError, dump, load, loads
 from symnas.dsl.importers.expr import ExprError, evaluate, parse, to_text
-from symnas.space.placeholders import FloatRange, IntRange, OneOf
+from symnas.symbolic.placeholders import FloatRange, IntRange, OneOf
 
 DATA = os.path.join(os.path.dirname(__file__), "data", "foreign")
 

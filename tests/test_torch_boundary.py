@@ -98,5 +98,5 @@ def test_space_holds_no_weights() -> None:
     space = cnn_space()
     text = space.to_json()
     assert "Parameter" not in text and "tensor" not in text
-    for _, leaf in sn.candidate.tree.items(space.tree):
+    for _, leaf in sn.symbolic.tree.items(space.tree):
         assert not isinstance(leaf, (nn.Module, torch.Tensor))

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from symnas.candidate.jsonio import Ref
+from symnas.symbolic.jsonio import Ref
 from symnas.errors import BuildError, SymnasError
-from symnas.space.placeholders import Placeholder
-from symnas.space.spec import Spec, resolve
+from symnas.symbolic.placeholders import Placeholder
+from symnas.symbolic.spec import Spec, resolve
 
-__all__ = ["build"]
+__all__ = ["build", "container_args"]
 
 _FLATTEN = {"torch.nn.modules.container.Sequential", "torch.nn.modules.container.ModuleList"}
 
@@ -32,15 +32,30 @@ def _flatten(args: list[Any]) -> list[Any]:
     return out
 
 
+def container_args(path: str, args: list[Any], kwargs: dict[str, Any]) -> list[Any]:
+    """For ``nn.Sequential``/``nn.ModuleList`` targets (by import ``path``), flattens nested lists of modules.
+
+    Block lists of variable length are lists inside the container's arguments; the container wants them spread.
+    ``kwargs['modules']`` is flattened in place; the (flattened) positional arguments are returned.
+
+    Example::
+
+        >>> container_args("torch.nn.modules.container.Sequential", [1, [2, 3]], {})
+        [1, 2, 3]
+    """
+    if path not in _FLATTEN:
+        return args
+    if "modules" in kwargs:
+        kwargs["modules"] = _flatten(list(kwargs["modules"]))
+    return _flatten(args)
+
+
 def _build(x: Any, path: str) -> Any:
     if isinstance(x, Spec):
         fn = resolve(x.target, path or x.name)
         args = [_build(a, f"{path}[{i}]") for i, a in enumerate(x.args)]
         kwargs = {k: _build(v, f"{path}.{k}" if path else k) for k, v in x.kwargs.items()}
-        if x.path in _FLATTEN:
-            if x.path.endswith("ModuleList") and "modules" in kwargs:
-                kwargs["modules"] = _flatten(list(kwargs["modules"]))
-            args = _flatten(args)
+        args = container_args(x.path, args, kwargs)
         try:
             return fn(*args, **kwargs)
         except SymnasError:

@@ -203,7 +203,7 @@ def _result(study: Any) -> dict[str, Any]:
         best = study.best_trial
     except SymnasError:
         return out
-    from symnas.candidate.jsonio import to_json
+    from symnas.symbolic.jsonio import to_json
 
     out.update(best_value=best.values[0], best_values=dict(zip(study.objectives.names, best.values)),
                best_trial=best.number, best_genome=list(best.genome), best_params=best.params,

@@ -80,7 +80,7 @@ def dumps(space: Space) -> str:
 
 def inspect(space: Space, seed: int = 0) -> str:
     """A readable report: decisions (kind, options or bounds, conditions), size, constraints and one sample."""
-    from symnas.candidate.jsonio import to_json
+    from symnas.symbolic.jsonio import to_json
     from symnas.dsl.constraints import check, constraints_of, sample
     from symnas.dsl.interpreter import Budget
 

@@ -28,9 +28,9 @@ from symnas.dsl.ops import EvalError
 from symnas.dsl.parser import parse
 from symnas.dsl.semantic import check
 from symnas.errors import SymnasError
-from symnas.space.placeholders import Placeholder
+from symnas.symbolic.placeholders import Placeholder
 from symnas.space.space import Space
-from symnas.space.spec import Spec
+from symnas.symbolic.spec import Spec
 
 __all__ = ["compile_source", "Module", "Load"]
 
@@ -159,14 +159,14 @@ class Module:
              decision_name: Optional[str] = None) -> Any:
         if fname in decls.CONSTRUCTORS or fname == "repeat":
             return decls.construct(self, t, fname, pos, kw, decision_name)
-        from symnas.space import spec as _spec
+        from symnas.symbolic import spec as _spec
 
         if fname in _spec._REGISTRY:
             return Spec(fname, tuple(pos), kw)
         raise self.unknown(t.func, fname)
 
     def call_attr(self, ev: Evaluator, t: N.Call, pos: list, kw: dict) -> Any:
-        from symnas.candidate.jsonio import Ref
+        from symnas.symbolic.jsonio import Ref
 
         target = self.attribute(ev, t.func)  # type: ignore[arg-type]
         if not isinstance(target, Ref):
@@ -192,12 +192,12 @@ class Module:
             return v
         if root in ev.loop or self.lookup(root, node) is not _MISSING:
             raise self.err(t, f"{root!r} is a value, not an import; it has no attributes")
-        from symnas.candidate.jsonio import Ref
+        from symnas.symbolic.jsonio import Ref
 
         return Ref(self.check_path(".".join([root] + parts), t))
 
     def check_path(self, path: str, t: Any) -> str:
-        from symnas.space import spec as _spec
+        from symnas.symbolic import spec as _spec
 
         if path in _spec._REGISTRY or any(path.startswith(p) for p in _spec._ALLOWED_PREFIXES):
             return path

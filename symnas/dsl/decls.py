@@ -1,5 +1,5 @@
 """The decision constructors of the language: ``choice``, ``ordinal``, ``bool``, ``int``, ``float``, ``subset``,
-``permutation`` and ``repeat``, compiled to the placeholder classes of :mod:`symnas.space.placeholders`.
+``permutation`` and ``repeat``, compiled to the placeholder classes of :mod:`symnas.symbolic.placeholders`.
 
 Defaults and the labels of named alternatives live in the placeholder's ``hints``: ``{"default": v}``,
 ``{"labels": [...]}``; ``bool()`` gives ``hints="bool"`` like :func:`symnas.boolv`, ``bool(default=v)`` gives
@@ -18,7 +18,7 @@ from typing import Any, Optional
 
 from symnas.dsl import limits
 from symnas.errors import SymnasError
-from symnas.space.placeholders import FloatRange, IntRange, ManyOf, OneOf, Permutation, Placeholder
+from symnas.symbolic.placeholders import FloatRange, IntRange, ManyOf, OneOf, Permutation, Placeholder
 
 __all__ = ["CONSTRUCTORS", "construct", "hints_for"]
 
@@ -161,7 +161,7 @@ def construct(m: Any, t: Any, fname: str, pos: list, kw: dict, decision_name: Op
             raise
         raise m.err(t, str(e), _hint_for(fname)) from None
     if raw_hints is not _MISSING:
-        from symnas.candidate.jsonio import encode
+        from symnas.symbolic.jsonio import encode
 
         try:
             encode(raw_hints)

@@ -26,8 +26,8 @@ from symnas.dsl.ops import BUILTINS, EvalError, binop, check_value, compare, get
 from symnas.dsl.parser import parse_expr, remember_expr
 from symnas.dsl.unparse import to_text
 from symnas.dsl.values import DERIVE_PATH, OLD_DERIVE_PATH, is_ident, is_sym
-from symnas.space.placeholders import Placeholder
-from symnas.space.spec import Spec
+from symnas.symbolic.placeholders import Placeholder
+from symnas.symbolic.spec import Spec
 
 __all__ = ["Evaluator", "EnvScope", "Budget", "evaluate", "derive", "to_text", "DERIVE_PATH", "OLD_DERIVE_PATH",
            "MISSING", "is_sym", "sym_node"]
@@ -434,7 +434,7 @@ def derive(expr: str, vars: Optional[Mapping[str, Any]] = None) -> Any:  # noqa:
 
 
 def _register() -> None:
-    from symnas.space.spec import register
+    from symnas.symbolic.spec import register
 
     register(derive, path=OLD_DERIVE_PATH)
     register(derive, path=DERIVE_PATH)  # last: the path written for derived values

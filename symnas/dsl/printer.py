@@ -14,16 +14,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from symnas.candidate.jsonio import Ref, encode
+from symnas.symbolic.jsonio import Ref, encode
 from symnas.dsl import nodes as N
 from symnas.dsl.decls import hints_for
 from symnas.dsl.ops import BUILTINS
 from symnas.dsl.parser import parse_expr
 from symnas.dsl.values import RESERVED_CALLS, is_ident, is_sym, literal
 from symnas.errors import SymnasError
-from symnas.space.placeholders import FloatRange, IntRange, ManyOf, OneOf, Permutation, Placeholder
+from symnas.symbolic.placeholders import FloatRange, IntRange, ManyOf, OneOf, Permutation, Placeholder
 from symnas.space.space import Space
-from symnas.space.spec import Spec, is_symbolic, target_path
+from symnas.symbolic.spec import Spec, is_symbolic, target_path
 
 __all__ = ["dumps", "format_value"]
 

@@ -13,8 +13,8 @@ import math
 from typing import Any
 
 from symnas.dsl.parser import KEYWORDS
-from symnas.space.placeholders import Placeholder
-from symnas.space.spec import Spec
+from symnas.symbolic.placeholders import Placeholder
+from symnas.symbolic.spec import Spec
 
 __all__ = ["literal", "is_ident", "is_sym", "CONSTRUCTORS", "RESERVED_CALLS", "collect_named", "DERIVE_PATH",
            "OLD_DERIVE_PATH"]

@@ -21,9 +21,9 @@ import numpy as np
 
 from symnas.errors import SymnasError
 from symnas.evaluator.nasbench201 import EDGES, OPS, NASBench201Table, code
-from symnas.space.placeholders import OneOf
+from symnas.symbolic.placeholders import OneOf
 from symnas.space.space import Space
-from symnas.space.spec import Spec
+from symnas.symbolic.spec import Spec
 
 __all__ = ["nasbench201_space", "NASBench201Evaluator", "cell_of", "EDGE_NAMES"]
 

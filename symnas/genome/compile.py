@@ -12,8 +12,8 @@ from symnas.errors import SpaceError
 from symnas.genome.table import Decision, DecisionTable
 from symnas.genome.template import (ChoiceNode, Const, DictNode, ListNode, Node, PermNode, SpecNode, SubsetNode,
                                     ValueNode)
-from symnas.space.placeholders import FloatRange, IntRange, ManyOf, OneOf, Permutation, Placeholder
-from symnas.space.spec import Spec
+from symnas.symbolic.placeholders import FloatRange, IntRange, ManyOf, OneOf, Permutation, Placeholder
+from symnas.symbolic.spec import Spec
 
 __all__ = ["compile_tree", "label_of"]
 

@@ -10,7 +10,7 @@ import math
 from typing import Any, Sequence
 
 from symnas.genome.table import Decision
-from symnas.space.spec import Spec
+from symnas.symbolic.spec import Spec
 
 __all__ = ["Node", "Const", "ListNode", "DictNode", "SpecNode", "ChoiceNode", "SubsetNode", "ValueNode",
            "PermNode"]

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from symnas.errors import BuildError
-from symnas.space.spec import register
+from symnas.symbolic.spec import register
 
 __all__ = ["DARTS_OPS", "parse_genotype", "DartsCell", "DartsNetwork"]
 

@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 from symnas.errors import BuildError
-from symnas.space.spec import register
+from symnas.symbolic.spec import register
 
 __all__ = ["NB101_OPS", "prune", "vertex_channels", "NB101Cell", "NB101Network"]
 

@@ -19,7 +19,7 @@ from typing import Callable, Sequence, Union, cast
 import torch
 from torch import nn
 
-from symnas.evaluator.nasbench201 import EDGES, OPS, NASBench201Error, arch_str, code, ops_of
+from symnas.space.nasbench201 import EDGES, OPS, NASBench201Error, arch_str, code, ops_of
 
 __all__ = ["ReLUConvBN", "Zero", "AvgPool3x3", "NB201Cell", "ResNetBasicBlock", "NB201Network", "make_op"]
 
@@ -115,7 +115,7 @@ def make_op(name: str, C: int) -> nn.Module:
 class NB201Cell(nn.Module):
     """A NAS-Bench-201 cell at ``C`` channels: node j = Σ_{i<j} op_ij(node_i), output = node 3.
 
-    ``ops`` gives the 6 edge ops in :data:`~symnas.evaluator.nasbench201.EDGES` order (names, indices or a
+    ``ops`` gives the 6 edge ops in :data:`~symnas.space.nasbench201.EDGES` order (names, indices or a
     cell string); ``layers[e]`` is the module of edge ``e``.
 
     Example::

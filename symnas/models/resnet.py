@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from symnas.errors import BuildError
-from symnas.space.spec import register
+from symnas.symbolic.spec import register
 
 __all__ = ["BasicBlock", "Bottleneck", "ResNet"]
 

@@ -16,7 +16,7 @@ __all__ = ["export_json", "export_dsl", "export_python", "export_all"]
 
 def export_json(description: Any) -> str:
     """The description as symnas JSON (``sn.from_json`` reads it back; ``sn.build`` builds it)."""
-    from symnas.candidate.jsonio import to_json
+    from symnas.symbolic.jsonio import to_json
 
     return json.dumps(json.loads(to_json(description)), indent=2)
 

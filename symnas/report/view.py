@@ -53,7 +53,7 @@ class StudyView:
     def description(self, record: TrialRecord) -> Any:
         """The record's description (stored JSON, else decoded from the space)."""
         if record.description:
-            from symnas.candidate.jsonio import from_json
+            from symnas.symbolic.jsonio import from_json
 
             return from_json(record.description)
         return self.space.decode(record.genome)

@@ -35,7 +35,7 @@ def _payload(trial: Any, ship_json: bool) -> WorkerTrial:
     desc = trial.description
     text: Optional[str] = None
     try:
-        from symnas.candidate.jsonio import to_json
+        from symnas.symbolic.jsonio import to_json
 
         text = to_json(desc)
     except Exception:  # noqa: BLE001 - a description JSON cannot hold: ship the object itself

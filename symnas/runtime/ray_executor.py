@@ -39,7 +39,7 @@ def _warm_worker() -> int:
 
     import torch  # noqa: F401
 
-    import symnas  # noqa: F401
+    import symnas.candidate.build  # noqa: F401
 
     return os.getpid()
 

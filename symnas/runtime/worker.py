@@ -78,7 +78,7 @@ class WorkerTrial:
     def description(self) -> Any:
         """The candidate's description (Spec tree), decoded from JSON on first use."""
         if self._description is None and self._json is not None:
-            from symnas.candidate.jsonio import from_json
+            from symnas.symbolic.jsonio import from_json
 
             self._description = from_json(self._json)
         return self._description

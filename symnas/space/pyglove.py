@@ -18,9 +18,9 @@ from typing import Any
 
 from symnas.errors import SpaceError
 from symnas.genome.table import Genome
-from symnas.space.placeholders import FloatRange, IntRange, ManyOf, OneOf, Permutation
+from symnas.symbolic.placeholders import FloatRange, IntRange, ManyOf, OneOf, Permutation
 from symnas.space.space import Space
-from symnas.space.spec import Spec
+from symnas.symbolic.spec import Spec
 
 __all__ = ["from_pyglove", "to_pyglove", "genome_to_dna", "dna_to_genome"]
 

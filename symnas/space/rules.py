@@ -29,9 +29,9 @@ import threading
 from typing import Any, Callable, Optional, Sequence
 
 from symnas.errors import SpaceError
-from symnas.space.placeholders import Placeholder
+from symnas.symbolic.placeholders import Placeholder
 from symnas.space.space import Space
-from symnas.space.spec import target_path
+from symnas.symbolic.spec import target_path
 
 __all__ = ["Rule", "patch", "module_path"]
 

@@ -14,8 +14,8 @@ import random as _random
 from typing import Any, Callable, Optional, Sequence
 
 from symnas.candidate.build import build as _build
-from symnas.candidate.jsonio import decode as _json_decode
-from symnas.candidate.jsonio import encode as _json_encode
+from symnas.symbolic.jsonio import decode as _json_decode
+from symnas.symbolic.jsonio import encode as _json_encode
 from symnas.errors import GenomeError, SpaceError
 from symnas.genome.compile import compile_tree
 from symnas.genome.table import DecisionTable, Genome

@@ -22,24 +22,23 @@ Example::
 from __future__ import annotations
 
 import sys
-import threading
 from typing import Any, Callable, Optional
 
 from symnas.errors import DecisionError, SpaceError
-from symnas.space.placeholders import FloatRange, IntRange, ManyOf, OneOf, Permutation, Placeholder
+from symnas.symbolic.placeholders import (FloatRange, IntRange, ManyOf, OneOf, Permutation, Placeholder, active_resolver,
+                                          set_active_resolver)
 from symnas.space.space import Space
-from symnas.space.spec import target_path
+from symnas.symbolic.spec import target_path
 
 __all__ = ["trace", "current", "Tracer"]
 
-_LOCAL = threading.local()
 _MAX_RUNS = 2000
 _MAX_INT_VALUES = 32
 
 
 def current() -> Optional["_Context"]:
     """The active define-by-run context of this thread, if any."""
-    return getattr(_LOCAL, "ctx", None)
+    return active_resolver()
 
 
 class _Context:
@@ -54,11 +53,11 @@ class _Context:
 
     def __enter__(self) -> "_Context":
         self.outer = current()
-        _LOCAL.ctx = self
+        set_active_resolver(self)
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        _LOCAL.ctx = self.outer
+        set_active_resolver(self.outer)
 
     def name_of(self, ph: Placeholder) -> str:
         if ph.name:

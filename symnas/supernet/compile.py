@@ -26,7 +26,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from symnas.candidate.build import _FLATTEN, _flatten
+from symnas.candidate.build import container_args
 from symnas.candidate.build import build as _plain_build
 from symnas.errors import SymnasError
 from symnas.genome.table import Genome
@@ -40,7 +40,7 @@ from symnas.genome.template import (
     SubsetNode,
 )
 from symnas.space.space import Space
-from symnas.space.spec import Spec, contains, resolve, target_path
+from symnas.symbolic.spec import Spec, contains, resolve, target_path
 from symnas.supernet.choices import (
     MODES,
     ArchState,
@@ -200,10 +200,8 @@ class _Compiler:
         args = [self.build(n, fixed) for n in node.args]
         kwargs = {k: self.build(n, fixed) for k, n in zip(node.keys, node.kwargs)}
         fn = hook or resolve(node.target, node.path or "root")
-        if hook is None and target_path(node.target) in _FLATTEN:
-            args = _flatten(args)
-            if "modules" in kwargs:
-                kwargs["modules"] = _flatten(list(kwargs["modules"]))
+        if hook is None:
+            args = container_args(target_path(node.target), args, kwargs)
         try:
             return fn(*args, **kwargs)
         except SymnasError:

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from symnas.evaluator.nasbench201 import EDGES
+from symnas.space.nasbench201 import EDGES
 from symnas.models.nasbench201 import build_macro, macro_forward, make_op
 from symnas.supernet.choices import SupernetError, ValueChoice
 

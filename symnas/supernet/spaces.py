@@ -14,15 +14,17 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-import symnas as sn
-from symnas.space.placeholders import OneOf
+from symnas.space.space import Space
+from symnas.symbolic import nn as snn
+from symnas.symbolic.placeholders import OneOf, oneof
+from symnas.symbolic.spec import searchable, spec
 
 __all__ = ["LAYER_OPS", "ConvBNReLU", "DigitsNet", "digits_space"]
 
 LAYER_OPS = ("conv1x1", "conv3x3", "conv5x5", "identity", "avgpool3x3")
 
 
-@sn.searchable
+@searchable
 class ConvBNReLU(nn.Module):
     """Conv (no bias, 'same' padding) → BatchNorm → ReLU at ``C`` channels.
 
@@ -40,7 +42,7 @@ class ConvBNReLU(nn.Module):
         return torch.relu(self.bn(self.conv(x)))
 
 
-@sn.searchable
+@searchable
 class DigitsNet(nn.Module):
     """Stem conv (1 → C) + BN + ReLU, the chosen layers, global average pooling, linear classifier.
 
@@ -60,10 +62,10 @@ class DigitsNet(nn.Module):
 
 
 def layer_choice(C: int) -> OneOf:
-    return sn.oneof([sn.spec(ConvBNReLU, C, 1), sn.spec(ConvBNReLU, C, 3), sn.spec(ConvBNReLU, C, 5), sn.nn.Identity(),
-                     sn.nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)])
+    return oneof([spec(ConvBNReLU, C, 1), spec(ConvBNReLU, C, 3), spec(ConvBNReLU, C, 5), snn.Identity(),
+                     snn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)])
 
 
-def digits_space(C: int = 16, layers: int = 3) -> sn.Space:
+def digits_space(C: int = 16, layers: int = 3) -> Space:
     """The digits space: ``layers`` independent choices among :data:`LAYER_OPS`."""
-    return sn.Space(DigitsNet([layer_choice(C) for _ in range(layers)], C=C), name="digits")
+    return Space(DigitsNet([layer_choice(C) for _ in range(layers)], C=C), name="digits")

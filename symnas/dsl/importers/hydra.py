@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from symnas.dsl.importers.ir import FormatError, from_space, number_or_text
-from symnas.space.placeholders import FloatRange, IntRange, OneOf
+from symnas.symbolic.placeholders import FloatRange, IntRange, OneOf
 from symnas.space.space import Space
 
 __all__ = ["loads", "dumps"]

@@ -23,7 +23,7 @@ from typing import Any, Optional
 
 from symnas.dsl.importers.expr import ExprError, parse, to_text
 from symnas.errors import SymnasError
-from symnas.space.placeholders import FloatRange, IntRange, ManyOf, OneOf, Permutation, Placeholder
+from symnas.symbolic.placeholders import FloatRange, IntRange, ManyOf, OneOf, Permutation, Placeholder
 from symnas.space.space import Space
 
 __all__ = ["FormatError", "Param", "NO_DEFAULT", "to_space", "from_space", "unsupported"]

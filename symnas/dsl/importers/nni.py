@@ -17,7 +17,7 @@ import json
 from typing import Any
 
 from symnas.dsl.importers.ir import FormatError, from_space, read_json, unsupported
-from symnas.space.placeholders import FloatRange, IntRange, OneOf
+from symnas.symbolic.placeholders import FloatRange, IntRange, OneOf
 from symnas.space.space import Space
 
 __all__ = ["loads", "dumps"]

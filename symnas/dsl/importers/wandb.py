@@ -18,7 +18,7 @@ import math
 from typing import Any
 
 from symnas.dsl.importers.ir import FormatError, unsupported
-from symnas.space.placeholders import FloatRange, IntRange, OneOf
+from symnas.symbolic.placeholders import FloatRange, IntRange, OneOf
 from symnas.space.space import Space
 
 __all__ = ["loads"]

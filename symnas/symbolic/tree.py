@@ -6,7 +6,7 @@ import re
 from typing import Any, Iterator, Mapping
 
 from symnas.errors import DecisionError
-from symnas.space.spec import Spec
+from symnas.symbolic.spec import Spec
 
 __all__ = ["parse_path", "get", "rebind", "items"]
 

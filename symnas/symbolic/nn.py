@@ -1,6 +1,6 @@
 """``symnas.nn``: every ``torch.nn`` module class as a spec factory.
 
-``sn.nn.Conv2d(3, 16, kernel_size=sn.oneof([3, 5]))`` returns a :class:`~symnas.space.spec.Spec`, never a module,
+``sn.nn.Conv2d(3, 16, kernel_size=sn.oneof([3, 5]))`` returns a :class:`~symnas.symbolic.spec.Spec`, never a module,
 so built-in layers can be used inside spaces and choices without sharing weights between candidates.
 ``sn.nn.Sequential`` flattens list arguments when built, so ``sn.nn.Sequential(stem, sn.manyof(2, blocks))``
 works where ``nn.Sequential(*pg.manyof(...))`` fails.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from symnas.space.spec import spec
+from symnas.symbolic.spec import spec
 
 _CACHE: dict[str, Callable[..., Any]] = {}
 

@@ -18,8 +18,8 @@ import math
 from typing import Any
 
 from symnas.errors import SymnasError
-from symnas.space.placeholders import FloatRange, IntRange, ManyOf, OneOf, Permutation
-from symnas.space.spec import Spec, target_path
+from symnas.symbolic.placeholders import FloatRange, IntRange, ManyOf, OneOf, Permutation
+from symnas.symbolic.spec import Spec, target_path
 
 __all__ = ["to_json", "from_json", "encode", "decode", "Ref"]
 
@@ -46,7 +46,7 @@ class Ref:
         return f"Ref({self.path!r})"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        from symnas.space.spec import resolve
+        from symnas.symbolic.spec import resolve
 
         return resolve(self.path)(*args, **kwargs)
 

@@ -32,7 +32,7 @@ import inspect
 from typing import Any, Callable, Mapping, Optional, TypeVar, Union
 
 from symnas.errors import BuildError, SpaceError
-from symnas.space.placeholders import Placeholder
+from symnas.symbolic.placeholders import Placeholder
 
 __all__ = ["Spec", "spec", "searchable", "register", "resolve", "allow_import", "target_path", "is_symbolic",
            "contains"]
@@ -222,18 +222,12 @@ class Spec:
 
     def rebind(self, updates: Optional[Mapping[str, Any]] = None, **kw: Any) -> "Spec":
         """Returns a copy with the values at the given paths replaced (``{'blocks[0].kernel': 5}``)."""
-        from symnas.candidate.tree import rebind
+        from symnas.symbolic.tree import rebind
 
         return rebind(self, {**(updates or {}), **kw})
 
-    def build(self, seed: Optional[int] = None, device: Any = None) -> Any:
-        """Builds the described module with fresh (optionally seeded) weights."""
-        from symnas.candidate.build import build
-
-        return build(self, seed=seed, device=device)
-
     def to_json(self) -> str:
-        from symnas.candidate.jsonio import to_json
+        from symnas.symbolic.jsonio import to_json
 
         return to_json(self)
 

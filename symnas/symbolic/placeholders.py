@@ -15,6 +15,7 @@ Example::
 from __future__ import annotations
 
 import math
+import threading
 from typing import Any, Iterable, Literal, Optional, Sequence
 
 from symnas.errors import SpaceError
@@ -239,9 +240,20 @@ def permutation(items: Sequence[Any], name: Optional[str] = None, *, hints: Any 
     return _maybe_resolve(Permutation(items, name, hints=hints))
 
 
+_TRACE = threading.local()
+
+
+def active_resolver() -> Any:
+    """The define-by-run context of this thread (set by :func:`symnas.trace`), or None."""
+    return getattr(_TRACE, "ctx", None)
+
+
+def set_active_resolver(ctx: Any) -> None:
+    """Installs (or, with None, removes) this thread's define-by-run context; used by :mod:`symnas.space.trace`."""
+    _TRACE.ctx = ctx
+
+
 def _maybe_resolve(ph: Placeholder) -> Any:
     """Inside a define-by-run trace, a placeholder call returns a concrete value."""
-    from symnas.space.trace import current
-
-    ctx = current()
+    ctx = active_resolver()
     return ph if ctx is None else ctx.resolve(ph)
