@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, Optional, Sequence
+from typing import Optional, Sequence
 
 from symnas.errors import SymnasError
 
@@ -130,23 +130,16 @@ def _plot(args: argparse.Namespace) -> int:
     return 0
 
 
-def _dsl_function(name: str) -> Any:
-    import symnas.dsl as dsl
-
-    fn = getattr(dsl, name, None)
-    if fn is None:
-        raise SymnasError(f"space: symnas.dsl.{name} is not available in this version of symnas")
-    return fn
-
-
 def _space_inspect(args: argparse.Namespace) -> int:
-    load, inspect = _dsl_function("load"), _dsl_function("inspect")
+    from symnas.dsl import inspect, load
+
     print(inspect(load(args.file)))
     return 0
 
 
 def _space_convert(args: argparse.Namespace) -> int:
-    convert = _dsl_function("convert")
+    from symnas.dsl import convert
+
     _write(convert(args.file, args.fmt), args.output)
     return 0
 

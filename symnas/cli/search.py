@@ -77,23 +77,10 @@ def add_parser(sub: Any) -> None:
 
 
 def load_space(spec: str) -> Any:
-    """A DSL file or built-in name via ``symnas.dsl.load``; ``nasbench201`` also without the DSL."""
-    import symnas.dsl as dsl
+    """A DSL file, a foreign-format file or a ready space by name (``nasbench201``, ...) via ``symnas.dsl.load``."""
+    from symnas.dsl import load
 
-    loader = getattr(dsl, "load", None)
-    if loader is not None:
-        try:
-            return loader(spec)
-        except SymnasError:
-            if os.path.exists(spec) or spec != "nasbench201":
-                raise
-    if spec == "nasbench201":
-        from symnas.evaluator.benchmark import nasbench201_space
-
-        return nasbench201_space()
-    if os.path.exists(spec):
-        raise UsageError(f"search: cannot read space file {spec!r}: symnas.dsl.load is not available yet")
-    raise UsageError(f"search: unknown space {spec!r} (not a file; built-in names: nasbench201)")
+    return load(spec)
 
 
 def load_evaluator(spec: str) -> Callable[[Any], Any]:

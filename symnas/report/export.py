@@ -1,4 +1,4 @@
-"""Exporting a candidate: JSON description, DSL text (when ``symnas.dsl.dumps`` exists), a Python snippet.
+"""Exporting a candidate: JSON description, DSL text, a Python snippet.
 
 Example::
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from symnas.errors import SymnasError
 
 __all__ = ["export_json", "export_dsl", "export_python", "export_all"]
 
@@ -23,15 +22,10 @@ def export_json(description: Any) -> str:
 
 
 def export_dsl(description: Any, name: str = "best") -> str:
-    """The candidate as DSL text via ``symnas.dsl.dumps`` (a space with no choices left).
-
-    Raises :class:`SymnasError` when the DSL module has no ``dumps`` yet.
-    """
-    import symnas.dsl as dsl
-
-    dumps = getattr(dsl, "dumps", None)
-    if dumps is None:
-        raise SymnasError("export: symnas.dsl.dumps is not available in this version; use --format json or python")
+    """The candidate as DSL text via ``symnas.dsl.dumps`` (a space with no choices left); raises
+    :class:`SymnasError` when the description cannot be written in the DSL (e.g. a builder path that is not a
+    dotted name)."""
+    from symnas.dsl import dumps
     from symnas.space.space import Space
 
     return dumps(Space(description, name=name))

@@ -38,14 +38,19 @@ from symnas.errors import BuildError, SpaceError
 from symnas.symbolic.placeholders import Placeholder
 
 __all__ = ["Spec", "spec", "searchable", "register", "resolve", "allow_import", "allowed_modules", "is_allowed",
-           "target_path", "is_symbolic", "contains", "Builder", "fmt_value"]
+           "is_registered", "target_path", "is_symbolic", "contains", "Builder", "fmt_value"]
 
 T = TypeVar("T")
 _REGISTRY: dict[str, Any] = {}
 # Allow-listed modules: a name ``pkg.mod.Name`` resolves when ``pkg.mod`` is one of these modules or inside one.
 _ALLOWED_PREFIXES: list[str] = ["torch.nn.", "symnas.models."]
 # Single functions of symnas that descriptions written by symnas itself name (the DSL's derived values).
-_ALLOWED_TARGETS: set[str] = {"symnas.dsl.runtime.derive"}
+# symnas's own builders that descriptions name by path (each checked like any other target when resolved).
+_ALLOWED_TARGETS: set[str] = {"symnas.dsl.interpreter.derive", "symnas.candidate.build.built_by",
+                              "symnas.space.rules.patch", "symnas.space.rules.Rule", "symnas.space.trace.TracedBuilder",
+                              "symnas.space.widths.Width"}
+# Paths that earlier versions wrote, read as where the builder lives now.
+_MOVED: dict[str, str] = {"symnas.dsl.runtime.derive": "symnas.dsl.interpreter.derive"}
 _RESOLVED: dict[str, Any] = {}
 _SIGNATURES: dict[Any, Optional[inspect.Signature]] = {}
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
@@ -108,6 +113,11 @@ def allow_import(prefix: str) -> None:
         _ALLOWED_PREFIXES.append(p)
 
 
+def is_registered(path: str) -> bool:
+    """True if ``path`` names a builder registered with :func:`register` or ``@searchable``."""
+    return path in _REGISTRY
+
+
 def allowed_modules() -> tuple[str, ...]:
     """The allow-listed module prefixes (``('torch.nn.', 'symnas.models.', ...)``)."""
     return tuple(_ALLOWED_PREFIXES)
@@ -128,6 +138,7 @@ def is_allowed(path: str) -> bool:
     """
     if not isinstance(path, str):
         return False
+    path = _MOVED.get(path, path)
     if path in _REGISTRY or path in _RESOLVED or path in _ALLOWED_TARGETS:
         return True
     module, _, name = path.rpartition(".")
@@ -159,6 +170,7 @@ def resolve(target: Union[str, Any], where: str = "") -> Any:
     """
     if not isinstance(target, str):
         return target
+    target = _MOVED.get(target, target)
     hit = _REGISTRY.get(target)
     if hit is None:
         hit = _RESOLVED.get(target)
