@@ -15,7 +15,6 @@ import itertools
 import random
 from typing import Any, Iterator, Mapping, Optional
 
-from symnas.algorithms._common import grid_values
 from symnas.algorithms.base import Algorithm, Values, register
 from symnas.errors import SymnasError
 from symnas.genome.table import Decision, Genome
@@ -24,18 +23,7 @@ __all__ = ["GridSearch"]
 
 
 def _values(d: Decision, resolution: int) -> list[tuple]:
-    if d.kind == "choice":
-        return [(i,) for i in range(d.n)]
-    if d.kind in ("int", "float"):
-        return [(v,) for v in grid_values(d, resolution)]
-    if d.kind == "perm":
-        return list(itertools.permutations(range(d.n)))
-    if d.distinct:
-        it = itertools.combinations(range(d.n), d.k) if d.sorted else itertools.permutations(range(d.n), d.k)
-    else:
-        it = itertools.combinations_with_replacement(range(d.n), d.k) if d.sorted else \
-            itertools.product(range(d.n), repeat=d.k)
-    return list(it)
+    return d.ops.grid(d, resolution)
 
 
 @register("grid", example={"resolution": 2, "shuffle": True})

@@ -15,7 +15,7 @@ from typing import Any, Mapping, Optional, Union
 
 from symnas.algorithms.base import Algorithm, Values, register
 from symnas.errors import SymnasError
-from symnas.genome.table import Decision, Genome
+from symnas.genome.table import Genome
 
 __all__ = ["OptunaSearch", "OptunaMissing"]
 
@@ -68,44 +68,10 @@ class OptunaSearch(Algorithm):
             s = names[s](seed=self.seed, **self.sampler_kwargs)
         self.study = optuna.create_study(directions=["maximize"] * self.num_objectives, sampler=s)
 
-    def _suggest(self, trial: Any, d: Decision) -> list:
-        p = d.path
-        if d.kind == "choice":
-            return [trial.suggest_categorical(p, list(range(d.n)))]
-        if d.kind == "int":
-            if d.log:
-                return [trial.suggest_int(p, int(d.low), int(d.high), log=True)]
-            return [trial.suggest_int(p, int(d.low), int(d.high), step=int(d.step or 1))]
-        if d.kind == "float":
-            if d.step and not d.log:
-                return [trial.suggest_float(p, d.low, d.high, step=d.step)]
-            return [trial.suggest_float(p, d.low, d.high, log=d.log)]
-        slots = d.k if d.kind == "subset" else d.n
-        raw = [trial.suggest_categorical(f"{p}[{j}]", list(range(d.n))) for j in range(slots)]
-        if d.kind == "perm" or d.distinct:
-            used, out = set(), []
-            for v in raw:
-                if v in used:
-                    v = next(i for i in range(d.n) if i not in used)
-                used.add(v)
-                out.append(v)
-            raw = out
-        return sorted(raw) if d.kind == "subset" and d.sorted else raw
-
     def _propose(self) -> Genome:
         table = self.table
         trial = self.study.ask()
-        genome = list(table.default_genome)
-        active = [True] * len(table)
-        for d in table.decisions:
-            if d.conditions:
-                active[d.index] = any(active[pi] and any(
-                    genome[i] in allowed for i in range(table.decisions[pi].offset,
-                                                        table.decisions[pi].offset + table.decisions[pi].width))
-                    for pi, allowed in d.conditions)
-            if active[d.index]:
-                genome[d.offset:d.offset + d.width] = self._suggest(trial, d)
-        g = table.canonical(genome)
+        g = table.canonical(table.fill(lambda d: d.ops.suggest_optuna(d, trial)))
         self._pending.setdefault(g, []).append(trial)
         return g
 

@@ -19,7 +19,7 @@ from typing import Any, Mapping, Optional
 
 import numpy as np
 
-from symnas.algorithms._common import _draw, _draw_without, _from_unit, _to_unit, mutate, snap
+from symnas.algorithms._common import _draw, _draw_without, mutate
 from symnas.algorithms.base import Algorithm, Values, register
 from symnas.errors import SymnasError
 from symnas.genome.table import Decision, Genome
@@ -90,7 +90,7 @@ class TPE(Algorithm):
             return table.sample(self.rng)
         out: list = []
         for d, (good, bad) in zip(table.decisions, self._model()):
-            out.extend(self._pick_numeric(d, good, bad) if d.kind in ("int", "float") else self._pick(d, good, bad))
+            out.extend(self._pick_numeric(d, good, bad) if d.ops.numeric else self._pick(d, good, bad))
         return table.canonical(out)
 
     def _model(self) -> list[tuple[Any, Any]]:
@@ -107,12 +107,14 @@ class TPE(Algorithm):
         for d in table.decisions:
             gs = [g[d.offset:d.offset + d.width] for g, a in zip(good, act_good) if a[d.index]]
             bs = [g[d.offset:d.offset + d.width] for g, a in zip(bad, act_bad) if a[d.index]]
-            if d.kind in ("int", "float"):
-                model.append((_parzen(np.array([_to_unit(d, x[0]) for x in gs], dtype=float), self.prior_weight),
-                              _parzen(np.array([_to_unit(d, x[0]) for x in bs], dtype=float), self.prior_weight)))
+            s = d.ops.slots(d)
+            if s is None:
+                unit = d.ops.to_unit
+                model.append((_parzen(np.array([unit(d, x[0]) for x in gs], dtype=float), self.prior_weight),
+                              _parzen(np.array([unit(d, x[0]) for x in bs], dtype=float), self.prior_weight)))
             else:
-                rows = 1 if d.kind in ("choice", "subset") else d.n
-                model.append(tuple([self._cat(d.n, [x if d.kind != "perm" else (x[j],) for x in obs])
+                rows = s.rows
+                model.append(tuple([self._cat(d.n, [x if s.rows == 1 else (x[j],) for x in obs])
                                     for j in range(rows)] for obs in (gs, bs)))
         self._cache = (len(self.obs), model)
         return model
@@ -122,14 +124,12 @@ class TPE(Algorithm):
         best: tuple = ()
         best_score = -math.inf
         for _ in range(self.n_candidates):
-            if d.kind == "choice":
-                cand: tuple = (_draw(pl[0], self.rng),)
-                score = math.log(pl[0][cand[0]] / pg[0][cand[0]])
-            elif d.kind == "subset":
-                picks = _draw_without(pl[0], d.k, self.rng) if d.distinct else \
-                    [_draw(pl[0], self.rng) for _ in range(d.k)]
+            s = d.ops.slots(d)
+            if s.rows == 1:
+                picks = _draw_without(pl[0], s.count, self.rng) if s.distinct else \
+                    [_draw(pl[0], self.rng) for _ in range(s.count)]
                 score = sum(math.log(pl[0][i] / pg[0][i]) for i in picks)
-                cand = tuple(sorted(picks)) if d.sorted else tuple(picks)
+                cand: tuple = tuple(sorted(picks)) if s.sorted else tuple(picks)
             else:
                 free, picks, score = list(range(d.n)), [], 0.0
                 for j in range(d.n):
@@ -161,7 +161,7 @@ class TPE(Algorithm):
         comps = [self.rng.choices(range(len(w_l)), weights=list(w_l))[0] for _ in range(self.n_candidates)]
         cands = np.clip([self.rng.gauss(mus_l[c], sig_l[c]) for c in comps], 0.0, 1.0)
         score = _logpdf(cands, mus_l, sig_l, w_l) - _logpdf(cands, mus_g, sig_g, w_g)
-        return (snap(d, _from_unit(d, float(cands[int(np.argmax(score))]))),)
+        return (d.ops.snap(d, d.ops.from_unit(d, float(cands[int(np.argmax(score))]))),)
 
     def _state(self) -> dict[str, Any]:
         return {"obs": [[list(g), v] for g, v in self.obs],

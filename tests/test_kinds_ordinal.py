@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symnas as sn
-from symnas.genome.kinds import OrdinalKind, from_pyglove_value, kind_named
+from symnas.genome.kinds import OrdinalKind, kind_named
 from symnas.symbolic.placeholders import OneOf, Ordinal
 
 
@@ -120,11 +120,12 @@ def test_conversions() -> None:
 def test_pyglove_round_trip() -> None:
     pg = pytest.importorskip("pyglove")
     ph = sn.ordinal(["s", "m", "l"], name="size")
-    hyper = kind_named("ordinal").to_pyglove(ph, sn.to_pyglove)
-    assert isinstance(hyper, pg.hyper.OneOf) and hyper.hints == {"ordinal": True}
-    assert from_pyglove_value(hyper, sn.from_pyglove) == ph
+    hyper = sn.to_pyglove(ph)
+    assert isinstance(hyper, pg.hyper.OneOf)
+    back = sn.from_pyglove(hyper)
+    assert type(back) is Ordinal and back == ph
     plain = pg.oneof(["s", "m", "l"], name="size")
-    assert type(from_pyglove_value(plain, sn.from_pyglove)) is OneOf
+    assert type(sn.from_pyglove(plain)) is OneOf
 
 
 def test_random_search_runs_on_an_ordinal_space() -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 from symnas.errors import SpaceError
 from symnas.genome.table import Genome
-from symnas.symbolic.placeholders import FloatRange, IntRange, ManyOf, OneOf, Permutation
+from symnas.symbolic.placeholders import FloatRange, IntRange, ManyOf, OneOf, Ordinal, Permutation
 from symnas.space.space import Space
 from symnas.symbolic.spec import Spec
 
@@ -63,6 +63,8 @@ def from_pyglove(value: Any) -> Any:
         if extra.get("kind") == "int":
             low, high, step, log = extra["range"]
             return IntRange(low, high, value.name, step=step, log=log, hints=hints)
+        if extra.get("kind") == "ordinal":
+            return Ordinal([from_pyglove(c) for c in value.candidates], value.name, hints=hints)
         return OneOf([from_pyglove(c) for c in value.candidates], value.name, ordered=bool(extra.get("ordered")),
                      hints=hints)
     if isinstance(value, pg.hyper.Float):
@@ -121,6 +123,8 @@ def _to_pg(tree: Any, names: dict[str, Any]) -> Any:
             raise SpaceError(f"to_pyglove: decision name {tree.name!r} is used twice (tied decisions); PyGlove "
                              "requires distinct names, so a space with ties cannot be expressed in PyGlove")
         names[tree.name] = tree
+    if isinstance(tree, Ordinal):
+        return pg.oneof([_to_pg(c, names) for c in tree.candidates], name=tree.name, hints=_hints(tree, kind="ordinal"))
     if isinstance(tree, OneOf):
         return pg.oneof([_to_pg(c, names) for c in tree.candidates], name=tree.name,
                         hints=_hints(tree, ordered=tree.ordered))
@@ -156,11 +160,7 @@ def _flat_dna(space: Space, genome: Genome) -> list[Any]:
     for d in table.decisions:
         if not active[d.index]:
             continue
-        genes = genome[d.offset:d.offset + d.width]
-        if d.kind == "int":
-            out.append((genes[0] - int(d.low)) // int(d.step or 1))
-        else:
-            out.extend(genes)
+        out.extend(d.ops.to_dna(d, genome[d.offset:d.offset + d.width]))
     return out
 
 
@@ -179,15 +179,5 @@ def dna_to_genome(space: Space, dna: Any) -> Genome:
     dna.use_spec(spec)
     numbers = dna.to_numbers()
     table = space.table
-    genome = list(table.default_genome)
     it = iter(numbers)
-    active = [True] * len(table.decisions)
-    for d in table.decisions:
-        if d.conditions and not table._holds(tuple(genome), active, d):
-            active[d.index] = False
-            continue
-        vals = [next(it) for _ in range(d.width)]
-        if d.kind == "int":
-            vals = [int(d.low) + int(vals[0]) * int(d.step or 1)]
-        genome[d.offset:d.offset + d.width] = vals
-    return table.validate(genome)
+    return table.validate(table.fill(lambda d: d.ops.from_dna(d, [next(it) for _ in range(d.width)])))

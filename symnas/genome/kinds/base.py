@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from symnas.genome.template import Node
     from symnas.symbolic.placeholders import Placeholder
 
-__all__ = ["Kind", "IndexSlots", "KINDS", "register", "kind_named", "kind_of", "from_pyglove_value", "OPS"]
+__all__ = ["Kind", "IndexSlots", "KINDS", "register", "kind_named", "kind_of", "OPS"]
 
 #: Comparison operators a condition may use; the ordered ones only on kinds whose values have an order.
 OPS: dict[str, Callable[[Any, Any], bool]] = {
@@ -81,7 +81,6 @@ class Kind:
     ordered: ClassVar[bool] = False
     float_genes: ClassVar[bool] = False
     #: Lower tries first when a PyGlove value is converted back (a more specific kind before its base).
-    pyglove_priority: ClassVar[int] = 100
 
     # -- compile ----------------------------------------------------------------------------------------------
     def compile(self, c: Any, ph: "Placeholder", path: str, cond: Optional[tuple[int, frozenset]]) -> "Node":
@@ -183,14 +182,6 @@ class Kind:
         """Genes from the numbers :meth:`to_dna` gives."""
         return tuple(numbers)
 
-    def to_pyglove(self, ph: "Placeholder", convert: Callable[[Any], Any]) -> Any:
-        """The PyGlove hyper primitive of ``ph`` (``convert`` converts nested values)."""
-        raise NotImplementedError
-
-    def from_pyglove(self, value: Any, convert: Callable[[Any], Any]) -> Optional["Placeholder"]:
-        """The placeholder of a PyGlove hyper value if this kind claims it, else None."""
-        return None
-
     def dsl_call(self, ph: "Placeholder", value: Callable[[Any], str],
                  literal: Callable[[Any], str]) -> tuple[str, list[str], list[str]]:
         """``(function, positional args, keyword args)`` of ``ph`` in the DSL, without name and hints; ``value``
@@ -239,11 +230,3 @@ def kind_of(ph: "Placeholder") -> Kind:
         raise SpaceError(f"unsupported placeholder {ph!r}: no decision kind {ph.kind!r} is registered")
     return k
 
-
-def from_pyglove_value(value: Any, convert: Callable[[Any], Any]) -> Optional["Placeholder"]:
-    """The placeholder of a PyGlove hyper value, from the first kind that claims it; None if none does."""
-    for k in sorted(KINDS.values(), key=lambda k: k.pyglove_priority):
-        ph = k.from_pyglove(value, convert)
-        if ph is not None:
-            return ph
-    return None

@@ -66,12 +66,6 @@ def _options(d: "Decision") -> str:
     return "{" + ", ".join(d.labels[:8]) + (", ..." if d.n > 8 else "") + "}"
 
 
-def _pg() -> Any:
-    import pyglove as pg
-
-    return pg
-
-
 @register
 class ChoiceKind(Kind):
     """One of ``n`` candidates (``sn.oneof``); one gene, the candidate index. Candidates may hold decisions,
@@ -81,7 +75,6 @@ class ChoiceKind(Kind):
     categorical = True
     single_index = True
     gene_name = "choice index"  # in error messages
-    pyglove_priority = 50
 
     def compile(self, c: Any, ph: "Placeholder", path: str, cond: Optional[tuple[int, frozenset]]) -> "Node":
         from symnas.genome.template import ChoiceNode
@@ -141,16 +134,6 @@ class ChoiceKind(Kind):
     def suggest_optuna(self, d: "Decision", trial: Any) -> tuple:
         return (trial.suggest_categorical(d.path, list(range(d.n))),)
 
-    def to_pyglove(self, ph: "Placeholder", convert: Callable[[Any], Any]) -> Any:
-        assert isinstance(ph, OneOf)
-        return _pg().oneof([convert(x) for x in ph.candidates], name=ph.name)
-
-    def from_pyglove(self, value: Any, convert: Callable[[Any], Any]) -> Optional["Placeholder"]:
-        pg = _pg()
-        if isinstance(value, pg.hyper.OneOf):
-            return OneOf([convert(x) for x in value.candidates], value.name)
-        return None
-
     def dsl_call(self, ph: "Placeholder", value: Callable[[Any], str],
                  literal: Callable[[Any], str]) -> tuple[str, list[str], list[str]]:
         assert isinstance(ph, OneOf)
@@ -178,7 +161,6 @@ class OrdinalKind(ChoiceKind):
     name = "ordinal"
     ordered = True
     gene_name = "ordinal position"
-    pyglove_priority = 40  # before "choice": both are pg.oneof
 
     def mutate(self, d: "Decision", genes: tuple, rng: random.Random, sigma: float = 0.15) -> tuple:
         """An adjacent value: one position up or down (the only neighbour at either end)."""
@@ -201,16 +183,6 @@ class OrdinalKind(ChoiceKind):
     def suggest_optuna(self, d: "Decision", trial: Any) -> tuple:
         return (trial.suggest_int(d.path, 0, d.n - 1),)
 
-    def to_pyglove(self, ph: "Placeholder", convert: Callable[[Any], Any]) -> Any:
-        assert isinstance(ph, Ordinal)
-        return _pg().oneof([convert(x) for x in ph.values], name=ph.name, hints={"ordinal": True})
-
-    def from_pyglove(self, value: Any, convert: Callable[[Any], Any]) -> Optional["Placeholder"]:
-        pg = _pg()
-        if isinstance(value, pg.hyper.OneOf) and isinstance(value.hints, dict) and value.hints.get("ordinal"):
-            return Ordinal([convert(x) for x in value.candidates], value.name)
-        return None
-
     def dsl_call(self, ph: "Placeholder", value: Callable[[Any], str],
                  literal: Callable[[Any], str]) -> tuple[str, list[str], list[str]]:
         assert isinstance(ph, Ordinal)
@@ -223,7 +195,6 @@ class SubsetKind(Kind):
 
     name = "subset"
     categorical = True
-    pyglove_priority = 60
 
     def compile(self, c: Any, ph: "Placeholder", path: str, cond: Optional[tuple[int, frozenset]]) -> "Node":
         from symnas.genome.template import SubsetNode
@@ -311,18 +282,6 @@ class SubsetKind(Kind):
     def suggest_optuna(self, d: "Decision", trial: Any) -> tuple:
         return _suggest_indices(d, trial, self.slots(d))  # type: ignore[arg-type]
 
-    def to_pyglove(self, ph: "Placeholder", convert: Callable[[Any], Any]) -> Any:
-        assert isinstance(ph, ManyOf)
-        return _pg().manyof(ph.k, [convert(x) for x in ph.candidates], distinct=ph.distinct, sorted=ph.sorted,
-                            name=ph.name)
-
-    def from_pyglove(self, value: Any, convert: Callable[[Any], Any]) -> Optional["Placeholder"]:
-        pg = _pg()
-        if isinstance(value, pg.hyper.ManyOf) and not isinstance(value, pg.hyper.OneOf):
-            return ManyOf(value.num_choices, [convert(x) for x in value.candidates], value.name,
-                          distinct=value.choices_distinct, sorted=value.choices_sorted)
-        return None
-
     def dsl_call(self, ph: "Placeholder", value: Callable[[Any], str],
                  literal: Callable[[Any], str]) -> tuple[str, list[str], list[str]]:
         assert isinstance(ph, ManyOf)
@@ -340,7 +299,6 @@ class PermutationKind(Kind):
 
     name = "perm"
     categorical = True
-    pyglove_priority = 30  # before "subset": both are pg.manyof
 
     def compile(self, c: Any, ph: "Placeholder", path: str, cond: Optional[tuple[int, frozenset]]) -> "Node":
         from symnas.genome.template import PermNode
@@ -401,18 +359,6 @@ class PermutationKind(Kind):
 
     def suggest_optuna(self, d: "Decision", trial: Any) -> tuple:
         return _suggest_indices(d, trial, self.slots(d))  # type: ignore[arg-type]
-
-    def to_pyglove(self, ph: "Placeholder", convert: Callable[[Any], Any]) -> Any:
-        assert isinstance(ph, Permutation)
-        return _pg().permutate([convert(x) for x in ph.items], name=ph.name)
-
-    def from_pyglove(self, value: Any, convert: Callable[[Any], Any]) -> Optional["Placeholder"]:
-        pg = _pg()
-        if isinstance(value, pg.hyper.ManyOf) and not isinstance(value, pg.hyper.OneOf) and \
-                value.num_choices == len(value.candidates) and value.choices_distinct and \
-                not value.choices_sorted and isinstance(value.hints, dict) and value.hints.get("permutation"):
-            return Permutation([convert(x) for x in value.candidates], value.name)
-        return None
 
     def dsl_call(self, ph: "Placeholder", value: Callable[[Any], str],
                  literal: Callable[[Any], str]) -> tuple[str, list[str], list[str]]:

@@ -168,13 +168,6 @@ class IntKind(NumericKind):
     def from_dna(self, d: "Decision", numbers: Sequence[Any]) -> tuple:
         return (int(d.low) + int(numbers[0]) * int(d.step or 1),)
 
-    def to_pyglove(self, ph: "Placeholder", convert: Callable[[Any], Any]) -> Any:
-        """PyGlove has no integer range with a step: a ``pg.oneof`` over the values."""
-        import pyglove as pg
-
-        assert isinstance(ph, IntRange)
-        return pg.oneof(list(range(ph.low, ph.high + 1, ph.step)), name=ph.name)
-
     def dsl_call(self, ph: "Placeholder", value: Callable[[Any], str],
                  literal: Callable[[Any], str]) -> tuple[str, list[str], list[str]]:
         assert isinstance(ph, IntRange)
@@ -251,19 +244,6 @@ class FloatKind(NumericKind):
         if d.step and not d.log:
             return (trial.suggest_float(d.path, d.low, d.high, step=d.step),)
         return (trial.suggest_float(d.path, d.low, d.high, log=d.log),)
-
-    def to_pyglove(self, ph: "Placeholder", convert: Callable[[Any], Any]) -> Any:
-        import pyglove as pg
-
-        assert isinstance(ph, FloatRange)
-        return pg.floatv(ph.low, ph.high, scale=None if ph.scale == "linear" else ph.scale, name=ph.name)
-
-    def from_pyglove(self, value: Any, convert: Callable[[Any], Any]) -> Optional["Placeholder"]:
-        import pyglove as pg
-
-        if isinstance(value, pg.hyper.Float):
-            return FloatRange(value.min_value, value.max_value, value.name, scale=value.scale or "linear")
-        return None
 
     def dsl_call(self, ph: "Placeholder", value: Callable[[Any], str],
                  literal: Callable[[Any], str]) -> tuple[str, list[str], list[str]]:
