@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from symnas.errors import SymnasError
+
 
 __all__ = ["export_json", "export_dsl", "export_python", "export_all"]
 

@@ -28,9 +28,17 @@ from symnas.genome.table import DecisionTable, Genome
 from symnas.symbolic.spec import Builder, Spec, fmt_value
 from symnas.symbolic.tree import parse_path
 
-__all__ = ["Space"]
+__all__ = ["Space", "set_constraint_checker"]
 
 _MAX_REJECTIONS = 100_000
+# The language of require/forbid predicates lives above this layer (the DSL): the facade installs its checker.
+_CONSTRAINT_CHECKER: Optional[Callable[["Space", Genome], list[str]]] = None
+
+
+def set_constraint_checker(check: Optional[Callable[["Space", Genome], list[str]]]) -> None:
+    """Installs the function that evaluates ``meta['constraints']`` (``import symnas`` installs the DSL's)."""
+    global _CONSTRAINT_CHECKER
+    _CONSTRAINT_CHECKER = check
 
 
 class Space:
@@ -106,9 +114,10 @@ class Space:
         """The constraints ``genome`` violates (evaluated by the safe expression evaluator of the DSL)."""
         if not self.constrained:
             return []
-        from symnas.dsl.constraints import check
-
-        return check(self, genome)
+        if _CONSTRAINT_CHECKER is None:
+            raise SpaceError(f"space {self.name!r} has constraints but no constraint checker is installed "
+                             "(import symnas to install the DSL's)")
+        return _CONSTRAINT_CHECKER(self, genome)
 
     def feasible(self, genome: Genome) -> bool:
         return not self.violations(genome)
