@@ -46,6 +46,7 @@ from symnas.space.pyglove import from_pyglove, to_pyglove
 from symnas.space.rules import Rule, patch
 from symnas.space.space import Space
 from symnas.space.trace import trace
+from symnas.space.widths import Width
 from symnas.symbolic.spec import Spec, allow_import, register, searchable, spec
 from symnas.store.memory import MemoryStore
 
@@ -56,5 +57,5 @@ __all__ = [
     "SpaceError", "StoreError", "SymnasError", "TrialError", "Decision", "DecisionTable", "Genome", "TrialPruned",
     "Study", "Trial", "nn", "boolv", "floatv", "intv", "manyof", "oneof", "permutation", "Space", "Spec",
     "allow_import", "register", "searchable", "spec", "MemoryStore", "Rule", "patch", "trace",
-    "from_pyglove", "to_pyglove",
+    "from_pyglove", "to_pyglove", "Width",
 ]
