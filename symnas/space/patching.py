@@ -256,6 +256,7 @@ class _Plan:
         self.names: list[str] = []
         self.found: dict[str, Placeholder] = {}
         self.record: set[tuple[type, int]] = set()                    # replaced modules whose args keep= reads
+        self.used: set[int] = set()                                   # indices of the rules that matched
 
 
 def _example(root: Any, example_inputs: Any, device: Any) -> tuple:
@@ -318,6 +319,10 @@ class _Patcher:
         return self.factory(*_fill(self.args, value), **_fill(self.kwargs, value))
 
     # -- plans --------------------------------------------------------------------------------------------
+    def plans(self) -> list[_Plan]:
+        """The plans computed so far (one per structure)."""
+        return list(self._plans.values())
+
     def plan(self, values: dict[str, Any], collect: bool) -> _Plan:
         """The plan of the structure ``values`` selects (genes when ``collect``, else a description)."""
         key = (collect,) + tuple(sorted((n, _hashable(values[n])) for n in self.structural if n in values))
@@ -365,6 +370,7 @@ class _Patcher:
                 if not rule.matches(cls, dotted):
                     continue
                 used[ri] = True
+                plan.used.add(ri)
                 if rule.derived:
                     plan.derived.setdefault((cls, k), {}).update(rule.derived)
                 if rule.replace is not None and rule.keep:
@@ -398,7 +404,7 @@ class _Patcher:
         plan.width = wp = analyse(root, _example(root, self.example_inputs, device), where)
         modules = dict(root.named_modules())
         producers = wp.producer_group
-        owner: dict[int, str] = {}
+        owner: dict[int, tuple[str, Width]] = {}
         for rule in self.widths:
             hits = [p for p in producers if fnmatch.fnmatchcase(p, rule.where)
                     and (rule.cls is None or isinstance(modules[p], rule.cls))]
@@ -412,12 +418,12 @@ class _Patcher:
                     raise SpaceError(f"{rule!r}: the width of {module_path(p)} cannot change: {reason}")
                 name = rule.name or f"{module_path(p)}.width"
                 if g in owner:
-                    if owner[g] != name:
+                    if owner[g][0] != name and owner[g][1] is not rule:
                         raise SpaceError(
-                            f"{rule!r}: {module_path(p)} writes the same tensor width as decision {owner[g]!r} "
+                            f"{rule!r}: {module_path(p)} writes the same tensor width as decision {owner[g][0]!r} "
                             f"(a residual sum or another tied use); give both rules one name= or one rule")
                     continue
-                owner[g] = name
+                owner[g] = (name, rule)
                 if name not in plan.width_slots:
                     if name in plan.slots:
                         raise SpaceError(f"{rule!r}: decision name {name!r} is used by another rule")
@@ -553,10 +559,9 @@ def patch_factory(factory: Callable[..., Any], rules: Sequence[Any], args: tuple
         raise SpaceError(f"patch({target_path(factory)}): no decisions (give rules, widths or placeholder "
                          "arguments)")
     plan = patcher.plan({}, collect=True)
-    used = {slot[4] for slots in plan.slots.values() for slot in slots}
-    for rule in patcher.rules:
-        if rule not in used and not any(rule is s[4] for pl in patcher._plans.values()
-                                        for slots in pl.slots.values() for s in slots):
+    used = set().union(*(pl.used for pl in patcher.plans()))
+    for ri, rule in enumerate(patcher.rules):
+        if ri not in used:
             raise SpaceError(f"{rule!r} matched no module of the model built by {target_path(factory)}")
     tree = {n: _named(found[n], n) for n in order}
     conditions = {n: [(p, vals if isinstance(found[p], OneOf) else frozenset(vals))] for n, (p, vals) in

@@ -104,6 +104,7 @@ class WidthPlan:
         self._div: dict[int, int] = {}
         self._producer: dict[str, int] = {}
         self._args: dict[str, dict[str, Any]] = {}
+        self._alias: dict[int, Lab] = {}  # root group -> the label its width equals (a concatenation)
 
     # -- union-find ---------------------------------------------------------------------------------------
     def new(self, size: int) -> int:
@@ -132,18 +133,31 @@ class WidthPlan:
             self._fixed.setdefault(self.find(g), reason)
 
     def divide(self, lab: Lab, d: int) -> None:
+        """Every width ``lab`` takes must be a multiple of ``d`` (``f * w % d == 0`` for one group)."""
+        lab = self.norm(lab)
         if lab and len(lab[0]) == 1 and lab[1] == 0:
-            g = self.find(lab[0][0][0])
-            self._div[g] = _lcm(self._div.get(g, 1), d)
+            (g, f), = lab[0]
+            self._div[g] = _lcm(self._div.get(g, 1), d // math.gcd(d, f))
+        elif lab:
+            self.freeze(lab, f"it must stay a multiple of {d} (groups) and mixes several widths")
 
     def norm(self, lab: Lab) -> Lab:
         if lab is None:
             return None
         terms: dict[int, int] = {}
+        const = lab[1]
         for g, f in lab[0]:
             r = self.find(g)
-            terms[r] = terms.get(r, 0) + f
-        return (tuple(sorted(terms.items())), lab[1]) if terms else None
+            alias = self._alias.get(r)
+            if alias is None:
+                terms[r] = terms.get(r, 0) + f
+                continue
+            sub = self.norm(alias)
+            assert sub is not None
+            for g2, f2 in sub[0]:
+                terms[g2] = terms.get(g2, 0) + f * f2
+            const += f * sub[1]
+        return (tuple(sorted(terms.items())), const) if terms else None
 
     def merge(self, a: Lab, b: Lab, why: str) -> Lab:
         """The label of two dimensions that must have one size."""
@@ -155,6 +169,11 @@ class WidthPlan:
             return None
         if len(a[0]) == 1 and len(b[0]) == 1 and a[1] == b[1] == 0 and a[0][0][1] == b[0][0][1]:
             return self.norm((((self.union(a[0][0][0], b[0][0][0]), a[0][0][1]),), 0))
+        for one, other in ((a, b), (b, a)):  # a producer's width set equal to a sum of widths: it follows them
+            if len(one[0]) == 1 and one[1] == 0 and one[0][0][1] == 1 and not self.fixed(one[0][0][0]) \
+                    and all(g != one[0][0][0] for g, _ in other[0]):
+                self._alias[one[0][0][0]] = other
+                return other
         self.freeze(a, why)
         self.freeze(b, why)
         return a
@@ -168,7 +187,10 @@ class WidthPlan:
         return self._base[self.find(g)]
 
     def fixed(self, g: int) -> Optional[str]:
-        return self._fixed.get(self.find(g))
+        r = self.find(g)
+        if r in self._alias:
+            return "its width follows other widths it is combined with (a concatenation)"
+        return self._fixed.get(r)
 
     def divisor(self, g: int) -> int:
         return self._div.get(self.find(g), 1)
@@ -677,10 +699,15 @@ def analyse(model: Any, inputs: Sequence[Any], where: str = "model") -> WidthPla
     try:
         ShapeProp(gm).propagate(*inputs)
     except Exception as e:
-        raise SpaceError(f"{where}: running the model on the example input failed ({type(e).__name__}: "
-                         f"{str(e).splitlines()[0] if str(e) else ''}); pass inputs= with a valid example "
-                         "input") from e
+        cause = e.__cause__ or e
+        first = str(cause).splitlines()[0] if str(cause) else ""
+        raise SpaceError(f"{where}: running the model on the example input {_shapes(inputs)} failed "
+                         f"({type(cause).__name__}: {first}); pass example_inputs= with a valid input") from e
     plan = WidthPlan()
     _Walker(gm, plan).walk()
     plan.finish()
     return plan
+
+
+def _shapes(inputs: Sequence[Any]) -> str:
+    return ", ".join(str(tuple(x.shape)) if hasattr(x, "shape") else repr(x) for x in inputs)
