@@ -506,20 +506,62 @@ class PatchedBuilder:
                     overrides.setdefault(ck, {}).update(args)
         return plan, overrides, plan.derived, replace, widths
 
-    def __call__(self, description: dict[str, Any], seed: Optional[int] = None, device: Any = None) -> Any:
+    @property
+    def structural(self) -> list[str]:
+        """Names of the decisions that change the model's structure (factory arguments, define-by-run calls)."""
+        return sorted(self.patcher.structural)
+
+    def plan(self, description: dict[str, Any]) -> _Plan:
+        """The plan (paths, rule slots, width groups) of the structure ``description`` selects."""
+        return self.patcher.plan(description, collect=False)
+
+    def replacement(self, repl: Any, final: dict[str, Any], rule: Rule, description: dict[str, Any],
+                    dotted: str) -> Any:
+        """The module ``repl`` that replaces the module at ``dotted`` (final arguments ``final``)."""
+        return _construct(repl, final, rule, Decisions(description), module_path(dotted))
+
+    def derived_args(self, ck: tuple[type, int], final: dict[str, Any], description: dict[str, Any]) -> dict:
+        """``final`` with the derived arguments of constructor call ``ck`` recomputed."""
+        out = dict(final)
+        for n, fn in self.patcher.plan(description, collect=False).derived.get(ck, {}).items():
+            out[n] = fn(out, Decisions(description))
+        return out
+
+    def build_recorded(self, description: dict[str, Any], seed: Optional[int] = None
+                       ) -> tuple[Any, dict[str, tuple[tuple[type, int], dict[str, Any]]]]:
+        """Builds like calling the builder, without applying ``replace`` choices, and returns the final
+        constructor arguments of every hooked module: ``(model, {dotted path: ((cls, k), args)})``."""
         import torch
 
-        p = self.patcher
-        plan, overrides, derived, replace, _ = self.overrides(description)
-        decisions = Decisions(description)
-        classes = list(dict.fromkeys([ck[0] for ck in overrides] + [ck[0] for ck in derived]
-                                     + [ck[0] for ck in plan.record]))
         with _LOCK, torch.random.fork_rng(devices=[]):
             if seed is not None:
                 torch.manual_seed(seed)
-            with _Context(dict(description), collect=False) as ctx, \
-                    _Hooks(classes, overrides, derived, record=plan.record, decisions=decisions) as hooks:
-                model = p.call(ctx)
+            model, hooks = self._run(description, record_all=True)
+        paths = {id(m): p for p, m in model.named_modules(remove_duplicate=False)}
+        out = {paths[id(m)]: ((c, k), f) for c, k, m, f in hooks.seen if id(m) in paths}
+        return model, out
+
+    def _run(self, description: dict[str, Any], record_all: bool = False) -> tuple[Any, Any]:
+        p = self.patcher
+        plan, overrides, derived, _, _ = self.overrides(description)
+        decisions = Decisions(description)
+        classes = list(dict.fromkeys([ck[0] for ck in overrides] + [ck[0] for ck in derived]
+                                     + [ck[0] for ck in plan.record] + (p.classes if record_all else [])))
+        with _LOCK, _Context(dict(description), collect=False) as ctx, \
+                _Hooks(classes, overrides, derived, record=plan.record, decisions=decisions,
+                       record_all=record_all) as hooks:
+            model = p.call(ctx)
+        return model, hooks
+
+    def __call__(self, description: dict[str, Any], seed: Optional[int] = None, device: Any = None) -> Any:
+        import torch
+
+        plan, _, _, replace, _ = self.overrides(description)
+        decisions = Decisions(description)
+        with _LOCK, torch.random.fork_rng(devices=[]):
+            if seed is not None:
+                torch.manual_seed(seed)
+            model, hooks = self._run(description)
             if replace:
                 final = {id(m): f for _, _, m, f in hooks.seen}
                 for dotted, (repl, rule, _) in replace.items():

@@ -150,6 +150,11 @@ class Space:
         return cache
 
     # -- building -----------------------------------------------------------------------------------------
+    @property
+    def builder(self) -> Any:
+        """The builder of a patched or traced space (``None`` for a space of specs)."""
+        return self._builder
+
     def build(self, genome: Genome, seed: Optional[int] = None, device: Any = None) -> Any:
         """Decodes ``genome`` and builds it (fresh weights; reproducible with ``seed``)."""
         desc = self.decode(genome)

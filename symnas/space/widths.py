@@ -216,6 +216,10 @@ class WidthPlan:
             return ("shape", tuple(self.norm(x) if x is not None else None for x in f[1]), f[2], f[3])
         return self.norm(f)
 
+    def paths(self) -> list[str]:
+        """Module paths with arguments that depend on a width group."""
+        return list(self._args)
+
     def args_for(self, widths: dict[int, int]) -> dict[str, dict[str, Any]]:
         """``{module path: {argument: value}}`` for the arguments that change when groups take ``widths``."""
         paths = {pk for g in widths for pk in self._groups_of.get(self.find(g), ())}
