@@ -44,7 +44,8 @@ class Width:
       channels: instead of ``mult``, a placeholder over absolute widths (``sn.oneof([16, 32])``).
       name: one tied decision for all matched groups (e.g. ``'stage3'``); without it there is one decision per
         width group, named after its first producer (``layer3[0].conv1.width``).
-      divisor: widths are rounded to a multiple of this (at least; grouped convs add their group count).
+      divisor: changed widths are rounded to a multiple of this (grouped convs and GroupNorm add their group
+        counts); a multiplier of 1 keeps the original width.
       cls: only modules of this class (e.g. ``nn.Conv2d``) produce matched widths.
 
     Example::
@@ -70,7 +71,9 @@ class Width:
         self.name, self.divisor, self.cls = name, divisor, cls
 
     def width(self, value: Any, base: int, divisor: int) -> int:
-        """The width a group of original width ``base`` takes for the decision value ``value``."""
+        """The width a group of original width ``base`` takes for the decision value ``value`` (1x keeps it)."""
+        if not self.absolute and value == 1:
+            return base
         target = value if self.absolute else base * value
         return make_divisible(target, divisor)
 
