@@ -182,3 +182,25 @@ def test_analyse_reports_groups_on_meta() -> None:
     assert plan.base(groups["stem"]) == 8 and plan.divisor(groups["stem"]) == 2   # dw x2 then 4 groups of GN
     assert plan.fixed(groups["head"]) == "it is part of the model's output"
     assert plan.args_for({groups["stem"]: 4})["dw"] == {"in_channels": 4, "groups": 4, "out_channels": 8}
+
+
+def test_a_rule_on_out_channels_is_a_width_its_consumers_follow() -> None:
+    from tests.thirdparty_models.resnet import resnet_tiny
+
+    space = sn.patch(resnet_tiny, [
+        sn.Rule(nn.Conv2d, where="layer1.0.conv1", out_channels=sn.oneof([4, 8, 12])),
+        sn.Rule(nn.Conv2d, where="layer3.*.conv2", out_channels=sn.oneof([16, 48]), name="stage3"),
+        sn.Rule(nn.Conv2d, where="layer3.0.downsample.0", out_channels=sn.oneof([16, 48]), name="stage3"),
+    ], layers=(1, 1, 1, 1))
+    assert [d.name for d in space.decisions] == ["layer1[0].conv1.out_channels", "stage3.out_channels"]
+    m = space.build((2, 1))
+    assert m.layer1[0].conv1.out_channels == m.layer1[0].bn1.num_features == m.layer1[0].conv2.in_channels == 12
+    assert m.layer3[0].conv2.out_channels == m.layer3[0].downsample[0].out_channels == 48
+    assert m.layer4[0].conv1.in_channels == m.layer4[0].downsample[0].in_channels == 48
+    run_all(space, torch.randn(2, 3, 8, 8))
+    with pytest.raises(sn.SpaceError, match=r"layer3\[0\].conv2 writes the same tensor width as decision "
+                                            r"'layer3\[0\].downsample\[0\].out_channels'.*one name="):
+        sn.patch(resnet_tiny, [sn.Rule(nn.Conv2d, where="layer3.*.conv2", out_channels=sn.oneof([16, 48]),
+                                       name="stage3"),
+                               sn.Rule(nn.Conv2d, where="layer3.0.downsample.0", out_channels=sn.oneof([16, 48]))],
+                 layers=(1, 1, 1, 1))

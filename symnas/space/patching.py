@@ -46,6 +46,8 @@ __all__ = ["patch_factory", "PatchedBuilder", "WIDTH_CLASSES"]
 _LOCK = threading.RLock()
 _PLAN_CACHE = 256
 
+# Arguments of a Rule that set the width a module writes: its consumers follow (a width decision).
+PRODUCER_ARGS = ("out_channels", "out_features", "embedding_dim")
 # Constructors whose arguments a width decision may change.
 WIDTH_CLASSES = ("Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "Linear",
                  "Embedding", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "InstanceNorm1d",
@@ -257,6 +259,7 @@ class _Plan:
         self.found: dict[str, Placeholder] = {}
         self.record: set[tuple[type, int]] = set()                    # replaced modules whose args keep= reads
         self.used: set[int] = set()                                   # indices of the rules that matched
+        self.rule_widths: dict[str, list[tuple[str, Rule, Placeholder]]] = {}  # Rule(out_channels=...) decisions
 
 
 def _example(root: Any, example_inputs: Any, device: Any) -> tuple:
@@ -307,7 +310,7 @@ class _Patcher:
         self.structural: set[str] = set()
         self._plans: OrderedDict[tuple, _Plan] = OrderedDict()
         self.classes: list[type] = list(dict.fromkeys(r.cls for r in self.rules))
-        if self.widths:
+        if self.widths or any(a in PRODUCER_ARGS for r in self.rules for a in r.decisions):
             from torch import nn
 
             self.classes += [getattr(nn, c) for c in WIDTH_CLASSES if getattr(nn, c) not in self.classes]
@@ -380,13 +383,19 @@ class _Patcher:
                 for arg, ph in items:
                     dname = rule.name and (f"{rule.name}.{arg}" if arg else rule.name) or (
                         f"{pretty}.{arg}" if arg else pretty)
+                    if arg in PRODUCER_ARGS and cls.__name__ in WIDTH_CLASSES:
+                        if dname not in plan.found:
+                            plan.found[dname] = _named(ph, dname)
+                            plan.names.append(dname)
+                        plan.rule_widths.setdefault(dname, []).append((dotted, rule, ph))
+                        continue
                     self._add(plan, dname, ph)
                     plan.slots[dname].append((cls, k, dotted, arg, rule))
         for ri, ok in enumerate(used):
             if not ok and not plan.names:
                 raise SpaceError(f"{self.rules[ri]!r} matched no module of the model built by "
                                  f"{target_path(self.factory)}")
-        if self.widths:
+        if self.widths or plan.rule_widths:
             self._width_plan(plan, root, on_meta)
         return plan
 
@@ -404,7 +413,7 @@ class _Patcher:
         plan.width = wp = analyse(root, _example(root, self.example_inputs, device), where)
         modules = dict(root.named_modules())
         producers = wp.producer_group
-        owner: dict[int, tuple[str, Width]] = {}
+        owner: dict[int, tuple[str, Any]] = {}
         for rule in self.widths:
             hits = [p for p in producers if fnmatch.fnmatchcase(p, rule.where)
                     and (rule.cls is None or isinstance(modules[p], rule.cls))]
@@ -431,6 +440,33 @@ class _Patcher:
                     plan.names.append(name)
                     plan.width_slots[name] = []
                 plan.width_slots[name].append((g, rule, _lcm(rule.divisor, wp.divisor(g))))
+        for name, hits in plan.rule_widths.items():
+            for dotted, rule, ph in hits:
+                g = producers.get(dotted)
+                if g is None:
+                    raise SpaceError(f"{rule!r}: {module_path(dotted)} does not start a tensor width of its own (a "
+                                     "depthwise conv follows its input, or the module is not called in forward); "
+                                     "decide the width where the tensor is produced")
+                reason = wp.fixed(g)
+                if reason:
+                    raise SpaceError(f"{rule!r}: the width of {module_path(dotted)} cannot change: {reason}")
+                if g in owner and owner[g][0] != name:
+                    raise SpaceError(f"{rule!r}: {module_path(dotted)} writes the same tensor width as decision "
+                                     f"{owner[g][0]!r} (a residual sum or another tied use); tie them with one name=")
+                owner[g] = (name, rule)
+                div = wp.divisor(g)
+                bad = [v for v in getattr(ph, "candidates", ()) if not isinstance(v, int) or v % div]
+                if bad or not isinstance(ph, OneOf):
+                    raise SpaceError(f"{rule!r}: widths of {module_path(dotted)} must be a sn.oneof over multiples "
+                                     f"of {div} (grouped convolutions or GroupNorm read it), got {ph!r}")
+                plan.width_slots.setdefault(name, []).append((g, _Absolute(), div))
+
+
+class _Absolute:
+    """A rule's constructor-argument decision on a produced width: the chosen value is the width."""
+
+    def width(self, value: Any, base: int, divisor: int) -> int:
+        return int(value)
 
 
 def _lcm(a: int, b: int) -> int:
