@@ -72,3 +72,40 @@ def test_darts_runs_on_module_choices_and_refuses_weighted_widths() -> None:
 def test_structural_decisions_are_refused_with_the_reason() -> None:
     with pytest.raises(SupernetError, match="decision 'width_mult' changes the model's structure"):
         Supernet(mobilenet_space())
+
+
+class ConvBlock(nn.Module):
+    def __init__(self, c: int) -> None:
+        super().__init__()
+        self.conv, self.bn = nn.Conv2d(c, c, 3, padding=1), nn.BatchNorm2d(c)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.bn(self.conv(x))
+
+
+def make_traced() -> nn.Module:
+    layers: list[nn.Module] = [nn.Conv2d(3, 8, 3, padding=1)]
+    for i in range(2):
+        layers += [sn.oneof([ConvBlock, nn.Identity], name=f"block{i}")(8), sn.oneof([nn.ReLU, nn.GELU], name="act")()]
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 10))
+
+
+def test_traced_module_choices_compile_and_match_their_exports() -> None:
+    space = sn.trace(make_traced)
+    net = Supernet(space, seed=0).eval()
+    x = torch.randn(2, 3, 8, 8)
+    for seed in range(4):
+        g = space.sample(seed=seed)
+        net.set_genome(g)
+        with torch.no_grad():
+            assert torch.allclose(net(x), net.extract(g).eval()(x), atol=1e-5)
+    res = enas_search(space, digits_data(seed=0, channels=3), steps=8, k=2, batch_size=32, device="cpu")
+    assert res.export()(x).shape == (2, 10)
+
+
+def test_traced_value_decisions_are_refused_with_the_reason() -> None:
+    def make() -> nn.Module:
+        return nn.Sequential(nn.Linear(4, sn.oneof([4, 8], name="w")))
+
+    with pytest.raises(SupernetError, match="w: a traced decision over values .* cannot share weights"):
+        Supernet(sn.trace(make))

@@ -239,10 +239,10 @@ class Supernet(nn.Module):
         with ctx:
             if seed is not None:
                 torch.manual_seed(seed)
-            if space.builder is not None:  # patched factories (weights shared across module choices and widths)
-                from symnas.supernet.factories import compile_patched
+            if space.builder is not None:  # patched factories and traced functions
+                from symnas.supernet.factories import compile_factory_space
 
-                model = compile_patched(space, self.state, seed)
+                model = compile_factory_space(space, self.state, seed)
             else:
                 model = _Compiler(self.state).build(space.root, {})
         if not isinstance(model, nn.Module):

@@ -12,6 +12,10 @@ The supernet is the factory's model built once at the **largest** widths, then e
 Decisions that change the factory's structure (placeholder factory arguments, define-by-run calls) cannot be
 weight-shared; neither can widths in weighted (DARTS) mode.
 
+Traced spaces (``sn.trace``) compile when their decisions are choices among module classes that the function
+calls (``sn.oneof([nn.ReLU, nn.GELU], name="act")()``): the function runs once and each call builds a
+:class:`~symnas.supernet.choices.LayerChoice` over all candidates (tied names share one genome slot).
+
 Example::
 
     net = Supernet(sn.patch(resnet18, [sn.Rule(nn.ReLU, replace=sn.oneof([nn.ReLU, nn.GELU])),
@@ -27,11 +31,13 @@ from torch import nn
 from torch.nn import functional as F
 
 from symnas.space.patching import PatchedBuilder
+from symnas.space.trace import Resolver, TracedBuilder
+from symnas.symbolic.placeholders import OneOf, Placeholder
 from symnas.space.rules import module_path
 from symnas.space.space import Space
 from symnas.supernet.choices import ArchState, LayerChoice, SupernetError
 
-__all__ = ["SlicedModule", "compile_patched"]
+__all__ = ["SlicedModule", "compile_factory_space", "compile_patched", "compile_traced"]
 
 _MAX_COMBOS = 64
 _CONV = {nn.Conv1d: F.conv1d, nn.Conv2d: F.conv2d, nn.Conv3d: F.conv3d}
@@ -274,3 +280,57 @@ def _call(cls: Callable[..., nn.Module], kw: dict, dotted: str) -> nn.Module:
         raise SupernetError(f"{module_path(dotted)}: building the candidate {cls.__name__}(...) failed: "
                             f"{type(e).__name__}: {e}") from e
 
+
+
+def compile_factory_space(space: Space, state: ArchState, seed: Optional[int] = None) -> nn.Module:
+    """The supernet module of a patched or traced space."""
+    if isinstance(space.builder, TracedBuilder):
+        return compile_traced(space, state)
+    return compile_patched(space, state, seed)
+
+
+class _ModuleChoice:
+    """What a traced ``sn.oneof`` over module classes returns inside the supernet: calling it builds a
+    :class:`LayerChoice` over every candidate constructed with the same arguments."""
+
+    def __init__(self, state: ArchState, slot: int, candidates: tuple, name: str) -> None:
+        self.state, self.slot, self.candidates, self.name = state, slot, candidates, name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> LayerChoice:
+        mods = []
+        for c in self.candidates:
+            m = c(*args, **kwargs)
+            if not isinstance(m, nn.Module):
+                raise SupernetError(f"{self.name}: candidate {getattr(c, '__name__', c)!r} does not build an "
+                                    "nn.Module; a supernet choice needs module candidates")
+            mods.append(m)
+        return LayerChoice(self.state, self.slot, mods, self.name)
+
+
+def compile_traced(space: Space, state: ArchState) -> nn.Module:
+    """The supernet module of a traced space whose decisions are choices among module classes."""
+    builder = space.builder
+    if not isinstance(builder, TracedBuilder):
+        raise SupernetError(f"space {space.name!r}: not a traced space")
+    t = space.table
+    names = {d.name for d in t.decisions}
+
+    def value(name: str, ph: Placeholder) -> Any:
+        if name not in names:
+            raise SupernetError(f"{name}: decision was not seen while the space was traced")
+        d = t[name]
+        if isinstance(ph, OneOf) and d.n > 1 and all(callable(c) and not isinstance(c, (int, float, str))
+                                                     for c in ph.candidates):
+            return _ModuleChoice(state, d.offset, ph.candidates, name)
+        if d.count() == 1:
+            return ph.candidates[0] if isinstance(ph, OneOf) else d.low
+        raise SupernetError(f"{name}: a traced decision over values ({ph!r}) is used as plain Python by the "
+                            "function, so its candidates cannot share weights; a traced supernet needs choices "
+                            "among module classes that the function calls (sn.oneof([nn.ReLU, nn.GELU])())")
+
+    with Resolver(value):
+        model = builder.fn(*builder.args, **builder.kwargs)
+    if not isinstance(model, nn.Module):
+        raise SupernetError(f"space {space.name!r}: the traced function returned {type(model).__name__}, not an "
+                            "nn.Module")
+    return model
