@@ -397,6 +397,11 @@ class _Patcher:
                                  f"{target_path(self.factory)}")
         if self.widths or plan.rule_widths:
             self._width_plan(plan, root, on_meta)
+            missing = [type(root.get_submodule(p)) for p in plan.width.paths() if p not in plan.ck]
+            missing = [c for c in dict.fromkeys(missing) if c not in self.classes]
+            if missing:  # subclasses of torch layers (timm's BatchNormAct2d): hook them too and plan again
+                self.classes += missing
+                return self._make_plan(values, collect)
         return plan
 
     def _add(self, plan: _Plan, name: str, ph: Placeholder) -> None:

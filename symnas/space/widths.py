@@ -275,6 +275,15 @@ _MATMUL = {"matmul", "bmm", "mm"}
 _NORMS = ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "InstanceNorm1d", "InstanceNorm2d",
           "InstanceNorm3d")
 _CONVS = ("Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d")
+_KNOWN = set(_CONVS) | set(_NORMS) | {"Linear", "Embedding", "GroupNorm", "LayerNorm"}
+
+
+def _known(m: Any) -> Optional[str]:
+    """The torch layer ``m`` is (or subclasses, e.g. timm's ``BatchNormAct2d``), if the walk knows it."""
+    for cls in type(m).__mro__:
+        if cls.__module__.startswith("torch.nn") and cls.__name__ in _KNOWN:
+            return cls.__name__
+    return None
 
 
 def _op_name(node: Any) -> str:
@@ -374,7 +383,8 @@ class _Walker:
         if xl is None or out_shape is None:
             self.opaque(node, f"{name} at {path}")
             return
-        torch_cls = type(m).__module__.startswith("torch.nn")
+        name = _known(m) or name
+        torch_cls = _known(m) is not None
         if torch_cls and name in _CONVS:
             cin = xl[1] if len(xl) > 1 else None
             groups = int(getattr(m, "groups", 1))
@@ -697,8 +707,13 @@ def analyse(model: Any, inputs: Sequence[Any], where: str = "model") -> WidthPla
     from torch import fx
     from torch.fx.passes.shape_prop import ShapeProp
 
+    class _Tracer(fx.Tracer):  # subclasses of known layers (timm's BatchNormAct2d, Conv2dSame) are leaves
+        def is_leaf_module(self, m: Any, qualname: str) -> bool:
+            return _known(m) is not None or super().is_leaf_module(m, qualname)
+
     try:
-        gm = fx.symbolic_trace(model)
+        graph = _Tracer().trace(model)
+        gm = fx.GraphModule(model, graph, type(model).__name__)
     except Exception as e:
         raise SpaceError(f"{where}: width rules need a model that torch.fx can trace, and tracing failed "
                          f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); data-dependent "
