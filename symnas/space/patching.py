@@ -25,8 +25,6 @@ Example::
 """
 from __future__ import annotations
 
-import copy
-import dataclasses
 import fnmatch
 import inspect
 import threading
@@ -40,6 +38,7 @@ from symnas.space.rules import Rule, module_path
 from symnas.space.space import Space
 from symnas.space.trace import Tracer, _Context, _named
 from symnas.space.widths import Width, WidthPlan, analyse
+from symnas.space.hooks import Decisions, Hooks, construct, fill, no_inplace, set_module, template
 
 __all__ = ["patch_factory", "PatchedBuilder", "WIDTH_CLASSES"]
 
@@ -52,195 +51,6 @@ PRODUCER_ARGS = ("out_channels", "out_features", "embedding_dim")
 WIDTH_CLASSES = ("Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "Linear",
                  "Embedding", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "InstanceNorm1d",
                  "InstanceNorm2d", "InstanceNorm3d", "GroupNorm", "LayerNorm")
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Factory arguments with placeholders
-# ---------------------------------------------------------------------------------------------------------------
-class _Slot:
-    __slots__ = ("name",)
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-
-def _template(x: Any, where: str, found: dict[str, Placeholder]) -> Any:
-    """``x`` with every placeholder replaced by a :class:`_Slot` (recorded in ``found``)."""
-    if isinstance(x, Placeholder):
-        name = x.name or where
-        if name in found and _named(found[name], None) != _named(x, None):
-            raise SpaceError(f"patch: decision name {name!r} used for two different placeholders")
-        found[name] = _named(x, name)
-        return _Slot(name)
-    if isinstance(x, (list, tuple)):
-        items = [_template(v, f"{where}[{i}]", found) for i, v in enumerate(x)]
-        return type(x)(items) if not hasattr(x, "_fields") else type(x)(*items)
-    if isinstance(x, dict):
-        return {k: _template(v, f"{where}.{k}", found) for k, v in x.items()}
-    if isinstance(x, type) or callable(x) or not hasattr(x, "__dict__"):
-        return x
-    fields = [f.name for f in dataclasses.fields(x)] if dataclasses.is_dataclass(x) else list(vars(x))
-    changed = {}
-    for f in fields:
-        v = getattr(x, f)
-        t = _template(v, f"{where}.{f}", found)
-        if t is not v:
-            changed[f] = t
-    if not changed:
-        return x
-    out = copy.copy(x)
-    for f, v in changed.items():
-        object.__setattr__(out, f, v)
-    return out
-
-
-def _fill(x: Any, value: Callable[[str], Any]) -> Any:
-    if isinstance(x, _Slot):
-        return value(x.name)
-    if isinstance(x, (list, tuple)):
-        items = [_fill(v, value) for v in x]
-        return type(x)(items) if not hasattr(x, "_fields") else type(x)(*items)
-    if isinstance(x, dict):
-        return {k: _fill(v, value) for k, v in x.items()}
-    if isinstance(x, type) or callable(x) or not hasattr(x, "__dict__"):
-        return x
-    fields = [f.name for f in dataclasses.fields(x)] if dataclasses.is_dataclass(x) else list(vars(x))
-    if not any(_has_slot(getattr(x, f)) for f in fields):
-        return x
-    out = copy.copy(x)
-    for f in fields:
-        object.__setattr__(out, f, _fill(getattr(x, f), value))
-    return out
-
-
-def _has_slot(x: Any) -> bool:
-    if isinstance(x, _Slot):
-        return True
-    if isinstance(x, (list, tuple)):
-        return any(_has_slot(v) for v in x)
-    if isinstance(x, dict):
-        return any(_has_slot(v) for v in x.values())
-    if isinstance(x, type) or callable(x) or not hasattr(x, "__dict__"):
-        return False
-    fields = [f.name for f in dataclasses.fields(x)] if dataclasses.is_dataclass(x) else list(vars(x))
-    return any(_has_slot(getattr(x, f)) for f in fields)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Constructor hooks
-# ---------------------------------------------------------------------------------------------------------------
-class _Hooks:
-    """Patches ``__init__`` of ``classes`` while a factory runs: counts constructions per class, records the final
-    arguments of the ``(cls, k)`` in ``record`` (all when ``record_all``), and applies ``overrides`` and ``derived``
-    (``(cls, k) -> {arg: f(args, decisions)}``)."""
-
-    def __init__(self, classes: Sequence[type], overrides: Optional[dict] = None, derived: Optional[dict] = None,
-                 record: Any = (), record_all: bool = False, decisions: Any = None) -> None:
-        self.classes = list(dict.fromkeys(classes))
-        self.counter: dict[type, int] = {}
-        self.seen: list[tuple[type, int, Any, dict[str, Any]]] = []
-        self.overrides = overrides or {}
-        self.derived = derived or {}
-        self.record, self.record_all, self.decisions = set(record), record_all, decisions
-        self._saved: list[tuple[type, Any]] = []
-
-    def __enter__(self) -> "_Hooks":
-        for cls in self.classes:
-            self._saved.append((cls, cls.__dict__.get("__init__")))
-            self._install(cls)
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        for cls, init in reversed(self._saved):
-            if init is None:
-                delattr(cls, "__init__")
-            else:
-                cls.__init__ = init  # type: ignore[misc]
-
-    def _install(self, cls: type) -> None:
-        hooks = self
-        orig_init = cls.__init__
-        sig = inspect.signature(orig_init)
-        var_kw = next((n for n, p in sig.parameters.items() if p.kind == p.VAR_KEYWORD), None)
-        var_pos = any(p.kind == p.VAR_POSITIONAL for p in sig.parameters.values())
-
-        def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-            if type(self) is cls:
-                k = hooks.counter.get(cls, 0)
-                hooks.counter[cls] = k + 1
-                key = (cls, k)
-                new, der = hooks.overrides.get(key), hooks.derived.get(key)
-                if new or der or hooks.record_all or key in hooks.record:
-                    bound = sig.bind(self, *args, **kwargs)
-                    bound.apply_defaults()
-                    final = {n: v for n, v in bound.arguments.items() if n != "self"}
-                    if (new or der) and not var_pos:
-                        final.update(new or {})
-                        for n, fn in (der or {}).items():
-                            final[n] = fn(final, hooks.decisions)
-                        extra = final.pop(var_kw, {}) if var_kw else {}
-                        args, kwargs = (), {**final, **extra}
-                        if var_kw:
-                            final[var_kw] = extra
-                    hooks.seen.append((cls, k, self, final))
-            orig_init(self, *args, **kwargs)
-
-        cls.__init__ = __init__  # type: ignore[misc]
-
-
-class Decisions(dict):
-    """The chosen values by decision name; a module path in torch form (``layer1.0.conv1.kernel_size``) works too.
-
-    Example::
-
-        sn.Rule(nn.Conv2d, where="layer1.0.conv2", kernel_size=lambda a, d: d["layer1.0.conv1.kernel_size"])
-    """
-
-    def __missing__(self, key: str) -> Any:
-        alt = module_path(key)
-        if alt != key and alt in self:
-            return self[alt]
-        raise DecisionError(f"no decision {key!r} in this candidate (decisions: {', '.join(list(self)[:8])}"
-                            f"{', ...' if len(self) > 8 else ''})")
-
-
-def _construct(repl: Any, final: dict[str, Any], rule: Rule, decisions: Any, where: str) -> Any:
-    kw: dict[str, Any] = {}
-    if rule.keep:
-        try:
-            accepted = inspect.signature(repl).parameters
-            open_kw = any(p.kind == p.VAR_KEYWORD for p in accepted.values())
-        except (TypeError, ValueError):
-            accepted, open_kw = {}, True
-        for k, src in rule.keep.items():
-            if not (open_kw or k in accepted):
-                continue
-            if isinstance(src, str):
-                if src in final:
-                    kw[k] = final[src]
-            else:
-                kw[k] = src(final, decisions)
-    try:
-        return repl(**kw)
-    except Exception as e:
-        raise SpaceError(f"{where}: constructing the replacement {getattr(repl, '__name__', repl)}"
-                         f"({', '.join(f'{k}={v!r}' for k, v in kw.items())}) failed: {type(e).__name__}: {e}; "
-                         "map the arguments it needs with keep=") from e
-
-
-def _no_inplace(model: Any) -> None:
-    """Turns off ``inplace`` on every module that has the flag (numerically the same): a replacement's backward
-    may need its output (``ReLU``, ``Sigmoid``), which an in-place module after it (``Dropout(inplace=True)``,
-    ``Hardswish(inplace=True)``) would overwrite."""
-    for m in model.modules():
-        if getattr(m, "inplace", None) is True:
-            m.inplace = False
-
-
-def _set_module(root: Any, dotted: str, module: Any) -> None:
-    parent_path, _, attr = dotted.rpartition(".")
-    parent = root.get_submodule(parent_path) if parent_path else root
-    setattr(parent, attr, module)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -305,8 +115,8 @@ class _Patcher:
             pos = [(names[i] if i < len(names) else f"arg{i}") for i in range(len(args))]
         except (TypeError, ValueError):
             pos = [f"arg{i}" for i in range(len(args))]
-        self.args = tuple(_template(a, n, self.arg_found) for a, n in zip(args, pos))
-        self.kwargs = {k: _template(v, k, self.arg_found) for k, v in kwargs.items()}
+        self.args = tuple(template(a, n, self.arg_found) for a, n in zip(args, pos))
+        self.kwargs = {k: template(v, k, self.arg_found) for k, v in kwargs.items()}
         self.structural: set[str] = set()
         self._plans: OrderedDict[tuple, _Plan] = OrderedDict()
         self.classes: list[type] = list(dict.fromkeys(r.cls for r in self.rules))
@@ -319,7 +129,7 @@ class _Patcher:
         def value(name: str) -> Any:
             return ctx.resolve(self.arg_found[name])
 
-        return self.factory(*_fill(self.args, value), **_fill(self.kwargs, value))
+        return self.factory(*fill(self.args, value), **fill(self.kwargs, value))
 
     # -- plans --------------------------------------------------------------------------------------------
     def plans(self) -> list[_Plan]:
@@ -347,14 +157,14 @@ class _Patcher:
         on_meta = True
         with _LOCK:
             try:
-                with ctx, _Hooks(self.classes, record_all=True) as hooks, torch.device("meta"):
+                with ctx, Hooks(self.classes, record_all=True) as hooks, torch.device("meta"):
                     root = self.call(ctx)
             except (SpaceError, DecisionError):
                 raise
             except Exception:  # factories that need real tensors while building
                 on_meta = False
                 ctx = _Context(dict(values), collect=collect)
-                with ctx, _Hooks(self.classes, record_all=True) as hooks:
+                with ctx, Hooks(self.classes, record_all=True) as hooks:
                     root = self.call(ctx)
         self.structural.update(ctx.order)
         plan.names = list(ctx.order)
@@ -559,7 +369,7 @@ class PatchedBuilder:
     def replacement(self, repl: Any, final: dict[str, Any], rule: Rule, description: dict[str, Any],
                     dotted: str) -> Any:
         """The module ``repl`` that replaces the module at ``dotted`` (final arguments ``final``)."""
-        return _construct(repl, final, rule, Decisions(description), module_path(dotted))
+        return construct(repl, final, rule, Decisions(description), module_path(dotted))
 
     def derived_args(self, ck: tuple[type, int], final: dict[str, Any], description: dict[str, Any]) -> dict:
         """``final`` with the derived arguments of constructor call ``ck`` recomputed."""
@@ -589,7 +399,7 @@ class PatchedBuilder:
         classes = list(dict.fromkeys([ck[0] for ck in overrides] + [ck[0] for ck in derived]
                                      + [ck[0] for ck in plan.record] + (p.classes if record_all else [])))
         with _LOCK, _Context(dict(description), collect=False) as ctx, \
-                _Hooks(classes, overrides, derived, record=plan.record, decisions=decisions,
+                Hooks(classes, overrides, derived, record=plan.record, decisions=decisions,
                        record_all=record_all) as hooks:
             model = p.call(ctx)
         return model, hooks
@@ -607,9 +417,9 @@ class PatchedBuilder:
                 final = {id(m): f for _, _, m, f in hooks.seen}
                 for dotted, (repl, rule, _) in replace.items():
                     old = model.get_submodule(dotted)
-                    new = _construct(repl, final.get(id(old), {}), rule, decisions, module_path(dotted))
-                    _set_module(model, dotted, new)
-                _no_inplace(model)
+                    new = construct(repl, final.get(id(old), {}), rule, decisions, module_path(dotted))
+                    set_module(model, dotted, new)
+                no_inplace(model)
         return model.to(device) if device is not None else model
 
 
