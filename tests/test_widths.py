@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn as nn
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import symnas as sn
 from symnas.space.widths import analyse, make_divisible
@@ -204,3 +206,16 @@ def test_a_rule_on_out_channels_is_a_width_its_consumers_follow() -> None:
                                        name="stage3"),
                                sn.Rule(nn.Conv2d, where="layer3.0.downsample.0", out_channels=sn.oneof([16, 48]))],
                  layers=(1, 1, 1, 1))
+
+
+@settings(max_examples=12, deadline=None)
+@given(a=st.sampled_from([0.25, 0.5, 1.0, 1.5, 2.0]), b=st.integers(1, 24), div=st.sampled_from([1, 2, 4]))
+def test_any_widths_build_and_run_and_1x_is_the_factory_model(a: float, b: int, div: int) -> None:
+    space = sn.patch(Dense, [sn.Width("a", sn.oneof([a, 1.0]), divisor=div), sn.Width("b", channels=sn.oneof([b]))],
+                     example_inputs=(2, 3, 5, 5))
+    m = space.build((0, 0))
+    assert m(torch.randn(1, 3, 5, 5)).shape == (1, 3)
+    assert m.a.out_channels % div == 0 or a == 1.0
+    assert m.se.in_channels == m.a.out_channels + b
+    same = sn.patch(Dense, [sn.Width("a", sn.oneof([1.0]))], example_inputs=(2, 3, 5, 5)).build((0,))
+    assert [p.shape for p in same.parameters()] == [p.shape for p in Dense().parameters()]

@@ -66,6 +66,7 @@ class Rule:
         if replace is not None and not isinstance(replace, Placeholder):
             raise SpaceError(f"Rule({cls.__name__}): replace= must be a placeholder, e.g. sn.oneof([...])")
         self.cls, self.where, self.replace, self.name = cls, where, replace, name
+        self.args, self.keep_given = dict(args), keep  # as given (for printing and serialisation)
         self.keep = _keep_map(cls, keep)
         self.decisions = {k: v for k, v in args.items() if isinstance(v, Placeholder)}
         self.derived = {k: v for k, v in args.items() if not isinstance(v, Placeholder)}
