@@ -109,3 +109,46 @@ def test_traced_value_decisions_are_refused_with_the_reason() -> None:
 
     with pytest.raises(SupernetError, match="w: a traced decision over values .* cannot share weights"):
         Supernet(sn.trace(make))
+
+
+def _same_padding(a: dict) -> int:
+    return a["kernel_size"] // 2
+
+
+def _slicing_spaces() -> dict:
+    from tests.thirdparty_models.bert import BertConfig, bert_tiny
+    from tests.thirdparty_models.efficientnet import efficientnet_tiny
+    from tests.thirdparty_models.mobilenetv3 import InvertedResidual, mobilenet_v3_tiny
+
+    return {
+        "mobilenetv3": (lambda: sn.patch(mobilenet_v3_tiny, [
+            sn.Rule(nn.Hardswish, replace=sn.oneof([nn.Hardswish, nn.ReLU, nn.GELU]), name="act"),
+            sn.Rule(nn.Conv2d, where="features.*.block.1.0", kernel_size=sn.oneof([3, 5]), padding=_same_padding),
+            sn.Width("features.[23].*", sn.oneof([0.5, 1.0, 1.5]), name="stage2", divisor=8),
+            sn.Rule(InvertedResidual, where="features.[35]", replace=sn.oneof([InvertedResidual, nn.Identity]))]),
+            torch.randn(3, 3, 16, 16)),
+        "efficientnet": (lambda: sn.patch(efficientnet_tiny, [
+            sn.Rule(nn.Conv2d, where="features.*.*.block.1.0", kernel_size=sn.oneof([3, 5]), padding=_same_padding),
+            sn.Width("features.[124].*.block.0.0", sn.oneof([0.5, 1.0]), name="expand"),
+            sn.Width("features.3.*", sn.oneof([0.5, 1.0, 1.5]), name="stage3", divisor=8)]),
+            torch.randn(3, 3, 16, 16)),
+        "bert": (lambda: sn.patch(bert_tiny, [
+            sn.Width("encoder.layer.*.intermediate.dense", sn.oneof([0.5, 1.0, 2.0]), name="ffn"),
+            sn.Width("embeddings.word_embeddings", sn.oneof([0.5, 1.0, 1.5]), name="hidden", divisor=4)],
+            BertConfig()), torch.randint(0, 100, (3, 8))),
+    }
+
+
+@pytest.mark.parametrize("name", ["mobilenetv3", "efficientnet", "bert"])
+def test_sliced_depthwise_se_and_layernorm_children_match_their_exports(name: str) -> None:
+    make, x = _slicing_spaces()[name]
+    s = make()
+    net = Supernet(s, seed=0).eval()
+    for seed in range(3):
+        g = s.sample(seed=seed)
+        net.set_genome(g)
+        child = net.extract(g).eval()
+        with torch.no_grad():
+            assert torch.allclose(net(x), child(x), atol=1e-5), s.params(g)
+    net.set_mode("sampled").train()
+    net(x).float().sum().backward()
