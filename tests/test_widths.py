@@ -219,3 +219,9 @@ def test_any_widths_build_and_run_and_1x_is_the_factory_model(a: float, b: int, 
     assert m.se.in_channels == m.a.out_channels + b
     same = sn.patch(Dense, [sn.Width("a", sn.oneof([1.0]))], example_inputs=(2, 3, 5, 5)).build((0,))
     assert [p.shape for p in same.parameters()] == [p.shape for p in Dense().parameters()]
+
+
+def test_a_width_rule_matching_nothing_is_named_even_beside_other_rules() -> None:
+    with pytest.raises(sn.SpaceError, match=r"Width\('nothing\.\*'\) matched no module that produces a width"):
+        sn.patch(Grouped, [sn.Rule(nn.BatchNorm2d, eps=sn.oneof([1e-5, 1e-3])), sn.Width("nothing.*", sn.oneof([1.0]))],
+                 example_inputs=(2, 3, 4, 4))

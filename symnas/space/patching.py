@@ -69,6 +69,7 @@ class _Plan:
         self.found: dict[str, Placeholder] = {}
         self.record: set[tuple[type, int]] = set()                    # replaced modules whose args keep= reads
         self.used: set[int] = set()                                   # indices of the rules that matched
+        self.width_used: set[int] = set()                             # indices of the width rules that matched
         self.rule_widths: dict[str, list[tuple[str, Rule, Placeholder]]] = {}  # Rule(out_channels=...) decisions
 
 
@@ -229,12 +230,11 @@ class _Patcher:
         modules = dict(root.named_modules())
         producers = wp.producer_group
         owner: dict[int, tuple[str, Any]] = {}
-        for rule in self.widths:
+        for wi, rule in enumerate(self.widths):
             hits = [p for p in producers if fnmatch.fnmatchcase(p, rule.where)
                     and (rule.cls is None or isinstance(modules[p], rule.cls))]
-            if not hits and not plan.names:
-                raise SpaceError(f"{rule!r} matched no module that produces a width (convolutions, linear layers, "
-                                 f"embeddings) in the model built by {target_path(self.factory)}")
+            if hits:
+                plan.width_used.add(wi)
             for p in hits:
                 g = producers[p]
                 reason = wp.fixed(g)
@@ -448,14 +448,19 @@ def patch_factory(factory: Callable[..., Any], rules: Sequence[Any], args: tuple
     patcher = _Patcher(factory, rules, tuple(args), dict(kwargs or {}), example_inputs)
     explorer = _Explorer(patcher)
     order, found, parent = explorer.explore()
-    if not order:
-        raise SpaceError(f"patch({target_path(factory)}): no decisions (give rules, widths or placeholder "
-                         "arguments)")
     plan = patcher.plan({}, collect=True)
     used = set().union(*(pl.used for pl in patcher.plans()))
     for ri, rule in enumerate(patcher.rules):
         if ri not in used:
             raise SpaceError(f"{rule!r} matched no module of the model built by {target_path(factory)}")
+    wused = set().union(*(pl.width_used for pl in patcher.plans()))
+    for wi, wrule in enumerate(patcher.widths):
+        if wi not in wused:
+            raise SpaceError(f"{wrule!r} matched no module that produces a width (convolutions, linear layers, "
+                             f"embeddings) in the model built by {target_path(factory)}")
+    if not order:
+        raise SpaceError(f"patch({target_path(factory)}): no decisions (give rules, widths or placeholder "
+                         "arguments)")
     tree = {n: _named(found[n], n) for n in order}
     conditions = {n: [(p, vals if isinstance(found[p], OneOf) else frozenset(vals))] for n, (p, vals) in
                   parent.items()}
