@@ -139,16 +139,17 @@ class _Patcher:
 
     def plan(self, values: dict[str, Any], collect: bool) -> _Plan:
         """The plan of the structure ``values`` selects (genes when ``collect``, else a description)."""
-        key = (collect,) + tuple(sorted((n, _hashable(values[n])) for n in self.structural if n in values))
-        plan = self._plans.get(key)
-        if plan is not None:
-            self._plans.move_to_end(key)
+        with _LOCK:
+            key = (collect,) + tuple(sorted((n, _hashable(values[n])) for n in self.structural if n in values))
+            plan = self._plans.get(key)
+            if plan is not None:
+                self._plans.move_to_end(key)
+                return plan
+            plan = self._make_plan(values, collect)
+            self._plans[key] = plan
+            if len(self._plans) > _PLAN_CACHE:
+                self._plans.popitem(last=False)
             return plan
-        plan = self._make_plan(values, collect)
-        self._plans[key] = plan
-        if len(self._plans) > _PLAN_CACHE:
-            self._plans.popitem(last=False)
-        return plan
 
     def _make_plan(self, values: dict[str, Any], collect: bool) -> _Plan:
         import torch
