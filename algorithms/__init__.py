@@ -1,7 +1,9 @@
 """Search algorithms. Each sees only the decision table and genomes, never a torch model.
 
-``get(name, **kwargs)`` resolves a registry name (``'random'``, ``'evolution'``, ``'ppo'``, ``'reinforce'``,
-``'tpe'``, ``'optuna-tpe'``, ``'optuna-random'``, ``'nsga2'``, ``'optuna-nsga2'``, ``'grid'``).
+Every algorithm is one class registered by the :func:`register` decorator (see :mod:`symnas.algorithms.base` for
+the contract); ``get(name, **kwargs)`` constructs one by registry name (``'random'``, ``'evolution'``, ``'ppo'``,
+``'reinforce'``, ``'tpe'``, ``'optuna-tpe'``, ``'optuna-random'``, ``'nsga2'``, ``'optuna-nsga2'``, ``'grid'``,
+``'compose'``, ``'scalarized'``, and any module added to this package), and ``registry()`` lists them all.
 
 Example::
 
@@ -10,12 +12,15 @@ Example::
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+import importlib
+import pkgutil
+from typing import TYPE_CHECKING, Any
 
-from symnas.algorithms.base import Algorithm
+from symnas.algorithms.base import _REGISTRY, Algorithm, Entry, register
+from symnas.algorithms.compose import Compose, Scalarized
 from symnas.algorithms.evolution import RegularizedEvolution
 from symnas.algorithms.grid import GridSearch
-from symnas.algorithms.multiobjective import NSGA2, ParetoArchive, Scalarized
+from symnas.algorithms.multiobjective import NSGA2, ParetoArchive
 from symnas.algorithms.optuna_search import OptunaMissing, OptunaSearch
 from symnas.algorithms.random import RandomSearch
 from symnas.algorithms.tpe import TPE
@@ -25,38 +30,45 @@ if TYPE_CHECKING:  # imported lazily by __getattr__ at runtime, so that importin
     from symnas.algorithms.reinforce import PPO, Reinforce
 
 __all__ = ["Algorithm", "RandomSearch", "RegularizedEvolution", "Reinforce", "PPO", "TPE", "NSGA2", "Scalarized",
-           "ParetoArchive", "GridSearch", "OptunaSearch", "OptunaMissing", "get", "names", "REGISTRY"]
+           "Compose", "ParetoArchive", "GridSearch", "OptunaSearch", "OptunaMissing", "Entry", "register", "registry",
+           "get", "names"]
 
-REGISTRY: dict[str, Callable[..., Algorithm]] = {
-    "random": RandomSearch,
-    "evolution": RegularizedEvolution,
-    "regularized-evolution": RegularizedEvolution,
-    "ppo": lambda **kw: _controller("PPO")(**kw),
-    "reinforce": lambda **kw: _controller("Reinforce")(**kw),
-    "tpe": TPE,
-    "optuna-tpe": lambda **kw: OptunaSearch("tpe", **kw),
-    "optuna-random": lambda **kw: OptunaSearch("random", **kw),
-    "optuna-nsga2": lambda **kw: OptunaSearch("nsga2", **kw),
-    "nsga2": NSGA2,
-    "grid": GridSearch,
-}
+_discovered = False
 
 
-def _controller(name: str) -> Any:
-    from symnas.algorithms import reinforce  # torch is imported here, not when symnas is imported
-
-    return getattr(reinforce, name)
+def _discover() -> None:
+    """Imports every module of this package once, so that each registered class is in the registry (modules that
+    import torch are imported only here, never by ``import symnas``)."""
+    global _discovered
+    if not _discovered:
+        for mod in pkgutil.iter_modules(__path__):
+            importlib.import_module(f"{__name__}.{mod.name}")
+        _discovered = True
 
 
 def __getattr__(name: str) -> Any:
     if name in ("PPO", "Reinforce"):
-        return _controller(name)
+        from symnas.algorithms import reinforce  # torch is imported here, not when symnas is imported
+
+        return getattr(reinforce, name)
     raise AttributeError(f"module 'symnas.algorithms' has no attribute {name!r}")
+
+
+def registry() -> dict[str, Entry]:
+    """``{name: Entry}`` of every registered algorithm (aliases included), after importing every module here.
+
+    Example::
+
+        for name, entry in registry().items():
+            algo = entry.make_example(seed=0)      # what the contract suite runs
+    """
+    _discover()
+    return dict(_REGISTRY)
 
 
 def names() -> list[str]:
     """The registry's algorithm names."""
-    return sorted(REGISTRY)
+    return sorted(registry())
 
 
 def get(name: str, **kwargs: Any) -> Algorithm:
@@ -67,9 +79,10 @@ def get(name: str, **kwargs: Any) -> Algorithm:
         algo = get("ppo", lr=0.1, seed=0)
     """
     key = str(name).lower().replace("_", "-")
-    if key not in REGISTRY:
+    entry = _REGISTRY.get(key) or registry().get(key)
+    if entry is None:
         raise SymnasError(f"unknown algorithm {name!r}; known: {', '.join(names())}")
     try:
-        return REGISTRY[key](**kwargs)
+        return entry(**kwargs)
     except TypeError as e:
         raise SymnasError(f"algorithm {name!r}: bad arguments {sorted(kwargs)}: {e}") from None

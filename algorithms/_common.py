@@ -1,32 +1,20 @@
-"""Helpers shared by the search algorithms: RNG snapshots, value grids, type-aware mutation, Pareto sorting.
+"""Helpers shared by the search algorithms: value grids, type-aware mutation (Pareto sorting lives in
+:mod:`symnas.algorithms.pareto`).
 
 Example::
 
     rng = random.Random(0)
     child = mutate(table, parent, rng)           # one decision changed, conditionals repaired
-    fronts = nondominated_sort([(1, 2), (2, 1), (0, 0)])   # [[0, 1], [2]]
 """
 from __future__ import annotations
 
-import math
 import random
-from typing import Any, Optional, Sequence
+from typing import Optional, Sequence
 
-from symnas.genome.table import Decision, DecisionTable, Genome
+from symnas.genome.table import DecisionTable, Genome
 
-__all__ = ["rng_state", "set_rng_state", "grid_values", "mutate", "mutate_decision", "crossover",
-           "nondominated_sort", "crowding", "dominates", "pareto_indices", "to_json_genome", "from_json_genome"]
-
-
-def rng_state(rng: random.Random) -> list:
-    """A JSON-able snapshot of a ``random.Random``."""
-    version, internal, gauss = rng.getstate()
-    return [version, list(internal), gauss]
-
-
-def set_rng_state(rng: random.Random, state: Sequence) -> None:
-    version, internal, gauss = state
-    rng.setstate((version, tuple(internal), gauss))
+__all__ = ["mutate", "crossover", "to_json_genome",
+           "from_json_genome"]
 
 
 def to_json_genome(g: Optional[Sequence]) -> Optional[list]:
@@ -35,120 +23,6 @@ def to_json_genome(g: Optional[Sequence]) -> Optional[list]:
 
 def from_json_genome(g: Optional[Sequence]) -> Optional[tuple]:
     return None if g is None else tuple(g)
-
-
-def _to_unit(d: Decision, v: float) -> float:
-    """Position of a numeric value in [0, 1] of its decision's scale."""
-    if d.high == d.low:
-        return 0.0
-    if d.log:
-        return (math.log(v) - math.log(d.low)) / (math.log(d.high) - math.log(d.low))
-    return (v - d.low) / (d.high - d.low)
-
-
-def _from_unit(d: Decision, u: float) -> float:
-    u = min(max(u, 0.0), 1.0)
-    if d.log:
-        return math.exp(math.log(d.low) + u * (math.log(d.high) - math.log(d.low)))
-    return d.low + u * (d.high - d.low)
-
-
-def snap(d: Decision, v: float) -> Any:
-    """Clips ``v`` into the decision's bounds and onto its step grid (ints become ints)."""
-    if d.kind == "int":
-        step = int(d.step or 1)
-        lo, hi = int(d.low), int(d.high)
-        i = lo + step * int(round((v - lo) / step)) if not d.log else int(round(v))
-        return min(max(i, lo), hi - ((hi - lo) % step))
-    if d.step:
-        n = int(round((d.high - d.low) / d.step))
-        i = min(max(int(round((v - d.low) / d.step)), 0), n)
-        return d.low + i * d.step
-    return min(max(float(v), d.low), d.high)
-
-
-def grid_values(d: Decision, resolution: int) -> list:
-    """The values of an int/float decision on a grid: every value if there are at most ``resolution``, else
-    ``resolution`` points evenly spread in the decision's scale (ends included)."""
-    count = d.count()
-    if d.kind == "int" and count <= resolution:
-        step = int(d.step or 1)
-        return list(range(int(d.low), int(d.high) + 1, step))
-    if d.kind == "float" and d.step and count <= resolution:
-        return [d.low + i * d.step for i in range(int(count))]
-    if resolution <= 1:
-        return [snap(d, _from_unit(d, 0.5))]
-    out = []
-    for i in range(resolution):
-        v = snap(d, _from_unit(d, i / (resolution - 1)))
-        if v not in out:
-            out.append(v)
-    return out
-
-
-def mutate_decision(d: Decision, genes: tuple, rng: random.Random, sigma: float = 0.15) -> tuple:
-    """A different value for one decision, respecting its type.
-
-    Ordinal choices and ints move to a neighbour (±1 step, rarely farther); unordered choices jump to another
-    candidate; floats get a Gaussian step of ``sigma`` of their range in their own (log or linear) scale; subsets
-    swap one member for a non-member (kept distinct/sorted as declared); permutations swap two positions.
-    """
-    kind = d.kind
-    if kind == "choice":
-        if d.n < 2:
-            return genes
-        v = genes[0]
-        if d.ordered:
-            step = 1 if rng.random() < 0.8 else rng.randint(2, max(2, d.n - 1))
-            nv = v + step if rng.random() < 0.5 else v - step
-            if not 0 <= nv < d.n:
-                nv = v - step if 0 <= v - step < d.n else min(max(v + step, 0), d.n - 1)
-            return (nv,) if nv != v else ((v + 1) % d.n,)
-        nv = rng.randrange(d.n - 1)
-        return (nv + 1 if nv >= v else nv,)
-    if kind == "int":
-        lo, hi, step = int(d.low), int(d.high), int(d.step or 1)
-        if hi - lo < step:
-            return genes
-        v = genes[0]
-        if d.log:
-            nv = snap(d, math.exp(math.log(max(v, 1e-12)) + rng.gauss(0.0, sigma) *
-                                  (math.log(d.high) - math.log(d.low))))
-            if nv == v:
-                nv = v + 1 if v + 1 <= hi else v - 1
-            return (nv,)
-        mult = 1 if rng.random() < 0.8 else rng.randint(2, max(2, (hi - lo) // step))
-        nv = v + mult * step if rng.random() < 0.5 else v - mult * step
-        if not lo <= nv <= hi:
-            nv = v - mult * step if lo <= v - mult * step else v + mult * step
-        return (min(max(nv, lo), hi),)
-    if kind == "float":
-        if d.high == d.low:
-            return genes
-        for _ in range(8):
-            nv = snap(d, _from_unit(d, _to_unit(d, genes[0]) + rng.gauss(0.0, sigma)))
-            if nv != genes[0]:
-                return (nv,)
-        return genes
-    if kind == "subset":
-        g = list(genes)
-        pos = rng.randrange(len(g))
-        if d.distinct:
-            free = [i for i in range(d.n) if i not in g]
-            if not free:
-                return genes
-            g[pos] = rng.choice(free)
-        else:
-            nv = rng.randrange(d.n - 1) if d.n > 1 else g[pos]
-            g[pos] = nv + 1 if d.n > 1 and nv >= g[pos] else nv
-        return tuple(sorted(g)) if d.sorted else tuple(g)
-    # permutation
-    if d.n < 2:
-        return genes
-    g = list(genes)
-    i, j = rng.sample(range(d.n), 2)
-    g[i], g[j] = g[j], g[i]
-    return tuple(g)
 
 
 def mutate(table: DecisionTable, genome: Genome, rng: random.Random, sigma: float = 0.15) -> Genome:
@@ -160,7 +34,7 @@ def mutate(table: DecisionTable, genome: Genome, rng: random.Random, sigma: floa
         return tuple(genome)
     d = rng.choice(choices)
     g = list(genome)
-    g[d.offset:d.offset + d.width] = mutate_decision(d, tuple(genome[d.offset:d.offset + d.width]), rng, sigma)
+    g[d.offset:d.offset + d.width] = d.mutate(tuple(genome[d.offset:d.offset + d.width]), rng, sigma)
     if table.conditional:
         now = table.active(tuple(g))
         for c in table.decisions:
@@ -177,63 +51,6 @@ def crossover(table: DecisionTable, a: Genome, b: Genome, rng: random.Random) ->
         if rng.random() < 0.5:
             g[d.offset:d.offset + d.width] = b[d.offset:d.offset + d.width]
     return table.canonical(g)
-
-
-def dominates(a: Sequence[float], b: Sequence[float]) -> bool:
-    """True if ``a`` Pareto-dominates ``b`` (larger is better)."""
-    return all(x >= y for x, y in zip(a, b)) and any(x > y for x, y in zip(a, b))
-
-
-def nondominated_sort(points: Sequence[Sequence[float]]) -> list[list[int]]:
-    """Indices of ``points`` split into Pareto fronts (front 0 is non-dominated), larger is better."""
-    n = len(points)
-    dominated_by: list[list[int]] = [[] for _ in range(n)]
-    count = [0] * n
-    fronts: list[list[int]] = [[]]
-    for i in range(n):
-        for j in range(i + 1, n):
-            if dominates(points[i], points[j]):
-                dominated_by[i].append(j)
-                count[j] += 1
-            elif dominates(points[j], points[i]):
-                dominated_by[j].append(i)
-                count[i] += 1
-        if count[i] == 0:
-            pass
-    fronts[0] = [i for i in range(n) if count[i] == 0]
-    k = 0
-    while fronts[k]:
-        nxt = []
-        for i in fronts[k]:
-            for j in dominated_by[i]:
-                count[j] -= 1
-                if count[j] == 0:
-                    nxt.append(j)
-        k += 1
-        fronts.append(sorted(nxt))
-    return fronts[:-1]
-
-
-def crowding(points: Sequence[Sequence[float]], front: Sequence[int]) -> dict[int, float]:
-    """Crowding distance of each index in ``front`` (boundary points get infinity)."""
-    dist = {i: 0.0 for i in front}
-    if len(front) <= 2:
-        return {i: math.inf for i in front}
-    m = len(points[front[0]])
-    for k in range(m):
-        order = sorted(front, key=lambda i: points[i][k])
-        lo, hi = points[order[0]][k], points[order[-1]][k]
-        dist[order[0]] = dist[order[-1]] = math.inf
-        if hi == lo:
-            continue
-        for a, i, b in zip(order, order[1:], order[2:]):
-            dist[i] += (points[b][k] - points[a][k]) / (hi - lo)
-    return dist
-
-
-def pareto_indices(points: Sequence[Sequence[float]]) -> list[int]:
-    """Indices of the non-dominated points (larger is better)."""
-    return nondominated_sort(points)[0] if points else []
 
 
 def _draw(p: Sequence[float], rng: random.Random) -> int:

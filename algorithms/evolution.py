@@ -18,18 +18,18 @@ Example::
 """
 from __future__ import annotations
 
-import random
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 from symnas.algorithms._common import crossover as _crossover
-from symnas.algorithms._common import mutate, rng_state, set_rng_state
-from symnas.algorithms.base import Algorithm, Values
+from symnas.algorithms._common import mutate
+from symnas.algorithms.base import Algorithm, Values, register
 from symnas.errors import SymnasError
 from symnas.genome.table import Genome
 
 __all__ = ["RegularizedEvolution"]
 
 
+@register("evolution", "regularized-evolution", example={"population_size": 8, "tournament_size": 3})
 class RegularizedEvolution(Algorithm):
     """Aging evolution with tournament selection.
 
@@ -61,7 +61,6 @@ class RegularizedEvolution(Algorithm):
         if not 0.0 <= self.crossover <= 1.0:
             raise SymnasError(f"RegularizedEvolution: crossover must be a bool or a probability, got {crossover!r}")
         self.sigma, self.avoid_seen, self.max_retries = float(mutation_sigma), bool(avoid_seen), int(max_retries)
-        self.rng = random.Random(seed)
         self.population: list[tuple[Genome, float]] = []  # ring buffer
         self.head = 0  # index of the oldest member once full
         self.seen: set[Genome] = set()
@@ -71,19 +70,19 @@ class RegularizedEvolution(Algorithm):
         best = max(members, key=lambda i: self.population[i][1])
         return self.population[best][0]
 
-    def propose(self) -> Genome:
+    def _propose(self) -> Genome:
         table = self.table
         if len(self.population) < self.population_size:
-            g = table.sample(self.rng)  # type: ignore[union-attr]
+            g = table.sample(self.rng)
             for _ in range(self.max_retries if self.avoid_seen else 0):
                 if g not in self.seen:
                     break
-                g = table.sample(self.rng)  # type: ignore[union-attr]
+                g = table.sample(self.rng)
         else:
             parent = self._tournament()
             if self.crossover and self.rng.random() < self.crossover:
-                parent = _crossover(table, parent, self._tournament(), self.rng)  # type: ignore[arg-type]
-            g = mutate(table, parent, self.rng, self.sigma)  # type: ignore[arg-type]
+                parent = _crossover(table, parent, self._tournament(), self.rng)
+            g = mutate(table, parent, self.rng, self.sigma)
             if self.avoid_seen and g in self.seen:
                 g = self._novel_child(parent, g)
         if self.avoid_seen:
@@ -98,16 +97,16 @@ class RegularizedEvolution(Algorithm):
         for attempt in range(1, self.max_retries):
             g = parent
             for _ in range(1 + attempt // every):
-                g = mutate(table, g, self.rng, self.sigma)  # type: ignore[arg-type]
+                g = mutate(table, g, self.rng, self.sigma)
             if g not in self.seen:
                 return g
         for _ in range(self.max_retries):
-            g = table.sample(self.rng)  # type: ignore[union-attr]
+            g = table.sample(self.rng)
             if g not in self.seen:
                 return g
         return g
 
-    def feedback(self, genome: Genome, values: Values, *, cached: bool = False) -> None:
+    def _feedback(self, genome: Genome, values: Values, cached: bool) -> None:
         if values is None:
             return
         member = (tuple(genome), float(values[0]))
@@ -123,12 +122,11 @@ class RegularizedEvolution(Algorithm):
             raise SymnasError("RegularizedEvolution.best(): no member yet (no successful feedback)")
         return max(self.population, key=lambda m: m[1])
 
-    def state_dict(self) -> dict[str, Any]:
-        return {"rng": rng_state(self.rng), "population": [[list(g), v] for g, v in self.population],
+    def _state(self) -> dict[str, Any]:
+        return {"population": [[list(g), v] for g, v in self.population],
                 "head": self.head, "seen": [list(g) for g in self.seen]}
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        set_rng_state(self.rng, state["rng"])
+    def _load_state(self, state: Mapping[str, Any]) -> None:
         self.population = [(tuple(g), v) for g, v in state["population"]]
         self.head = state["head"]
         self.seen = {tuple(g) for g in state["seen"]}

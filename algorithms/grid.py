@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import itertools
 import random
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator, Mapping, Optional
 
-from symnas.algorithms._common import grid_values
-from symnas.algorithms.base import Algorithm, Values
+from symnas.algorithms.base import Algorithm, Values, register
 from symnas.errors import SymnasError
 from symnas.genome.table import Decision, Genome
 
@@ -24,20 +23,10 @@ __all__ = ["GridSearch"]
 
 
 def _values(d: Decision, resolution: int) -> list[tuple]:
-    if d.kind == "choice":
-        return [(i,) for i in range(d.n)]
-    if d.kind in ("int", "float"):
-        return [(v,) for v in grid_values(d, resolution)]
-    if d.kind == "perm":
-        return list(itertools.permutations(range(d.n)))
-    if d.distinct:
-        it = itertools.combinations(range(d.n), d.k) if d.sorted else itertools.permutations(range(d.n), d.k)
-    else:
-        it = itertools.combinations_with_replacement(range(d.n), d.k) if d.sorted else \
-            itertools.product(range(d.n), repeat=d.k)
-    return list(it)
+    return d.ops.grid(d, resolution)
 
 
+@register("grid", example={"resolution": 2, "shuffle": True})
 class GridSearch(Algorithm):
     """Exhaustive enumeration.
 
@@ -64,18 +53,18 @@ class GridSearch(Algorithm):
 
     def _setup(self) -> None:
         table = self.table
-        per = [_values(d, self.resolution) for d in table.decisions]  # type: ignore[union-attr]
+        per = [_values(d, self.resolution) for d in table.decisions]
         total = 1
         for p in per:
             total *= len(p)
             if total > self.max_size:
                 raise SymnasError(f"GridSearch: the grid has more than max_size={self.max_size} points "
-                                  f"(decision {table.decisions[per.index(p)].path!r} alone has {len(p)}); "  # type: ignore[union-attr]
+                                  f"(decision {table.decisions[per.index(p)].path!r} alone has {len(p)}); "
                                   "lower resolution or use another algorithm")
         seen: set = set()
         self.grid: list[Genome] = []
         for combo in itertools.product(*per):
-            g = table.canonical([x for genes in combo for x in genes])  # type: ignore[union-attr]
+            g = table.canonical([x for genes in combo for x in genes])
             if g not in seen:
                 seen.add(g)
                 self.grid.append(g)
@@ -90,18 +79,18 @@ class GridSearch(Algorithm):
     def __iter__(self) -> Iterator[Genome]:
         return iter(self.grid)
 
-    def propose(self) -> Genome:
+    def _propose(self) -> Genome:
         g = self.grid[self.position % len(self.grid)]
         self.position += 1
         return g
 
-    def feedback(self, genome: Genome, values: Values, *, cached: bool = False) -> None:
+    def _feedback(self, genome: Genome, values: Values, cached: bool) -> None:
         return None
 
-    def state_dict(self) -> dict[str, Any]:
+    def _state(self) -> dict[str, Any]:
         return {"position": self.position, "seed": self.seed}
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
+    def _load_state(self, state: Mapping[str, Any]) -> None:
         self.position = int(state["position"])
         if self.shuffle and state.get("seed", self.seed) != self.seed:
             self.seed = state["seed"]

@@ -1,4 +1,5 @@
-"""Multi-objective search: NSGA-II and preference-weighted scalarisation, both keeping a Pareto front.
+"""Multi-objective search: NSGA-II, and the Pareto archive it shares with
+:class:`~symnas.algorithms.compose.Scalarized` (preference-weighted scalarisation).
 
 Values arrive oriented larger-is-better (the study flips minimised objectives).
 
@@ -7,20 +8,18 @@ Example::
     study = sn.Study(space, NSGA2(population_size=20, seed=0), objectives={"acc": "max", "lat": "min"})
     study.optimize(evaluate, n_trials=200)
     front = study.algorithm.pareto_front()          # [(genome, values), ...]
-    algo = Scalarized(RegularizedEvolution(seed=0), weights=[1.0, 50.0])
 """
 from __future__ import annotations
 
-import random
-from typing import Any, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
-from symnas.algorithms._common import (crossover, crowding, dominates, mutate, nondominated_sort, rng_state,
-                                set_rng_state)
-from symnas.algorithms.base import Algorithm, Values
+from symnas.algorithms._common import crossover, mutate
+from symnas.algorithms.base import Algorithm, Values, register
 from symnas.errors import SymnasError
 from symnas.genome.table import Genome
+from symnas.algorithms.pareto import crowding, dominates, nondominated_sort
 
-__all__ = ["NSGA2", "Scalarized", "ParetoArchive"]
+__all__ = ["NSGA2", "ParetoArchive"]
 
 
 class ParetoArchive:
@@ -50,6 +49,7 @@ class ParetoArchive:
         self.front = [(tuple(g), tuple(v)) for g, v in state]
 
 
+@register("nsga2", example={"population_size": 6})
 class NSGA2(Algorithm):
     """NSGA-II: generations of ``population_size`` children made by binary tournaments on (Pareto rank,
     crowding distance), uniform crossover (probability ``crossover``) and type-aware mutation; survivors chosen
@@ -68,7 +68,6 @@ class NSGA2(Algorithm):
         if population_size < 2:
             raise SymnasError(f"NSGA2: population_size must be >= 2, got {population_size!r}")
         self.population_size, self.crossover, self.sigma = int(population_size), float(crossover), mutation_sigma
-        self.rng = random.Random(seed)
         self.parents: list[tuple[Genome, tuple]] = []
         self.children: list[tuple[Genome, tuple]] = []
         self.archive = ParetoArchive()
@@ -88,17 +87,17 @@ class NSGA2(Algorithm):
         better = a if (ka[0], -ka[1]) <= (kb[0], -kb[1]) else b
         return self.parents[better][0]
 
-    def propose(self) -> Genome:
+    def _propose(self) -> Genome:
         if len(self.parents) < 2:
-            return self.table.sample(self.rng)  # type: ignore[union-attr]
+            return self.table.sample(self.rng)
         if not self._rank:
             self._rank_parents()
         p = self._select()
         if self.rng.random() < self.crossover:
-            p = crossover(self.table, p, self._select(), self.rng)  # type: ignore[arg-type]
-        return mutate(self.table, p, self.rng, self.sigma)  # type: ignore[arg-type]
+            p = crossover(self.table, p, self._select(), self.rng)
+        return mutate(self.table, p, self.rng, self.sigma)
 
-    def feedback(self, genome: Genome, values: Values, *, cached: bool = False) -> None:
+    def _feedback(self, genome: Genome, values: Values, cached: bool) -> None:
         if values is None:
             return
         v = tuple(float(x) for x in values)
@@ -127,60 +126,12 @@ class NSGA2(Algorithm):
         """Non-dominated ``(genome, oriented values)`` among everything evaluated."""
         return list(self.archive.front)
 
-    def state_dict(self) -> dict[str, Any]:
-        return {"rng": rng_state(self.rng), "parents": [[list(g), list(v)] for g, v in self.parents],
+    def _state(self) -> dict[str, Any]:
+        return {"parents": [[list(g), list(v)] for g, v in self.parents],
                 "children": [[list(g), list(v)] for g, v in self.children], "archive": self.archive.state()}
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        set_rng_state(self.rng, state["rng"])
+    def _load_state(self, state: Mapping[str, Any]) -> None:
         self.parents = [(tuple(g), tuple(v)) for g, v in state["parents"]]
         self.children = [(tuple(g), tuple(v)) for g, v in state["children"]]
         self.archive.load(state["archive"])
         self._rank = {}
-
-
-class Scalarized(Algorithm):
-    """Preference-weighted scalarisation: a single-objective ``algorithm`` receives ``sum(w_i * v_i)`` of the
-    oriented values; the Pareto front of everything seen is kept.
-
-    Example::
-
-        algo = Scalarized(RegularizedEvolution(seed=0), weights=[1.0, 0.2])
-    """
-
-    max_objectives = None
-
-    def __init__(self, algorithm: Algorithm, weights: Sequence[float], seed: Optional[int] = None) -> None:
-        super().__init__(seed)
-        if not weights or any(w < 0 for w in weights):
-            raise SymnasError(f"Scalarized: weights must be non-negative and non-empty, got {list(weights)!r}")
-        self.algorithm, self.weights = algorithm, [float(w) for w in weights]
-        self.archive = ParetoArchive()
-        self.snapshot_every = getattr(algorithm, "snapshot_every", 1)
-
-    def _setup(self) -> None:
-        if self.num_objectives != len(self.weights):
-            raise SymnasError(f"Scalarized: {len(self.weights)} weight(s) for {self.num_objectives} objective(s)")
-        self.algorithm.setup(self.table, 1)  # type: ignore[arg-type]
-
-    def propose(self) -> Genome:
-        return self.algorithm.propose()
-
-    def propose_batch(self, n: int) -> list[Genome]:
-        return self.algorithm.propose_batch(n)
-
-    def feedback(self, genome: Genome, values: Values, *, cached: bool = False) -> None:
-        if values is not None:
-            self.archive.add(genome, values)
-        s = None if values is None else (sum(w * v for w, v in zip(self.weights, values)),)
-        self.algorithm.feedback(genome, s, cached=cached)
-
-    def pareto_front(self) -> list[tuple[Genome, tuple[float, ...]]]:
-        return list(self.archive.front)
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"inner": self.algorithm.state_dict(), "archive": self.archive.state()}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.algorithm.load_state_dict(state["inner"])
-        self.archive.load(state["archive"])

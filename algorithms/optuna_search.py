@@ -3,7 +3,7 @@
 Optuna is an optional extra: it is imported when the algorithm is set up, with a clear error if it is missing.
 Each decision becomes one Optuna parameter named by its path (subsets and permutations: one categorical per slot,
 repaired to stay distinct). Only active decisions are suggested, so conditionals are respected. Optuna's sampler
-state is not JSON, so this algorithm resumes by replaying the whole history (it never asks for snapshots).
+state is not JSON, so this algorithm resumes by replaying the whole history (``snapshot_every = None``).
 
 Example::
 
@@ -11,11 +11,11 @@ Example::
 """
 from __future__ import annotations
 
-from typing import Any, Optional, Union
+from typing import Any, Mapping, Optional, Union
 
-from symnas.algorithms.base import Algorithm, Values
+from symnas.algorithms.base import Algorithm, Values, register
 from symnas.errors import SymnasError
-from symnas.genome.table import Decision, Genome
+from symnas.genome.table import Genome
 
 __all__ = ["OptunaSearch", "OptunaMissing"]
 
@@ -33,6 +33,9 @@ def _import_optuna() -> Any:
     return optuna
 
 
+@register("optuna-nsga2", sampler="nsga2", example={"population_size": 6})
+@register("optuna-random", sampler="random")
+@register("optuna-tpe", sampler="tpe", example={"n_startup_trials": 5})
 class OptunaSearch(Algorithm):
     """An Optuna sampler as a symnas algorithm.
 
@@ -47,7 +50,7 @@ class OptunaSearch(Algorithm):
     """
 
     max_objectives = None
-    snapshot_every = 10**15  # never snapshot: resume replays every ask and tell from the start
+    snapshot_every = None  # the sampler's state is not JSON: the study resumes by replaying every ask and tell
 
     def __init__(self, sampler: Union[str, Any] = "tpe", seed: Optional[int] = None, **sampler_kwargs: Any) -> None:
         super().__init__(seed)
@@ -65,48 +68,14 @@ class OptunaSearch(Algorithm):
             s = names[s](seed=self.seed, **self.sampler_kwargs)
         self.study = optuna.create_study(directions=["maximize"] * self.num_objectives, sampler=s)
 
-    def _suggest(self, trial: Any, d: Decision) -> list:
-        p = d.path
-        if d.kind == "choice":
-            return [trial.suggest_categorical(p, list(range(d.n)))]
-        if d.kind == "int":
-            if d.log:
-                return [trial.suggest_int(p, int(d.low), int(d.high), log=True)]
-            return [trial.suggest_int(p, int(d.low), int(d.high), step=int(d.step or 1))]
-        if d.kind == "float":
-            if d.step and not d.log:
-                return [trial.suggest_float(p, d.low, d.high, step=d.step)]
-            return [trial.suggest_float(p, d.low, d.high, log=d.log)]
-        slots = d.k if d.kind == "subset" else d.n
-        raw = [trial.suggest_categorical(f"{p}[{j}]", list(range(d.n))) for j in range(slots)]
-        if d.kind == "perm" or d.distinct:
-            used, out = set(), []
-            for v in raw:
-                if v in used:
-                    v = next(i for i in range(d.n) if i not in used)
-                used.add(v)
-                out.append(v)
-            raw = out
-        return sorted(raw) if d.kind == "subset" and d.sorted else raw
-
-    def propose(self) -> Genome:
+    def _propose(self) -> Genome:
         table = self.table
         trial = self.study.ask()
-        genome = list(table.default_genome)  # type: ignore[union-attr]
-        active = [True] * len(table)  # type: ignore[arg-type]
-        for d in table.decisions:  # type: ignore[union-attr]
-            if d.conditions:
-                active[d.index] = any(active[pi] and any(
-                    genome[i] in allowed for i in range(table.decisions[pi].offset,  # type: ignore[union-attr]
-                                                        table.decisions[pi].offset + table.decisions[pi].width))  # type: ignore[union-attr]
-                    for pi, allowed in d.conditions)
-            if active[d.index]:
-                genome[d.offset:d.offset + d.width] = self._suggest(trial, d)
-        g = table.canonical(genome)  # type: ignore[union-attr]
+        g = table.canonical(table.fill(lambda d: d.ops.suggest_optuna(d, trial)))
         self._pending.setdefault(g, []).append(trial)
         return g
 
-    def feedback(self, genome: Genome, values: Values, *, cached: bool = False) -> None:
+    def _feedback(self, genome: Genome, values: Values, cached: bool) -> None:
         queue = self._pending.get(tuple(genome))
         if not queue:
             return  # a re-queued candidate this sampler did not propose
@@ -118,9 +87,9 @@ class OptunaSearch(Algorithm):
         else:
             self.study.tell(trial, list(values))
 
-    def state_dict(self) -> dict[str, Any]:
+    def _state(self) -> dict[str, Any]:
         return {"replay_only": True}
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
+    def _load_state(self, state: Mapping[str, Any]) -> None:
         if not state.get("replay_only"):
             raise SymnasError("OptunaSearch resumes by replaying history; do not set Study(snapshot_every=...)")

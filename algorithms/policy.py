@@ -26,7 +26,7 @@ from typing import Any, Sequence
 
 import torch
 
-from symnas.algorithms._common import _draw, _draw_without, _from_unit, _to_unit, grid_values, snap
+from symnas.algorithms._common import _draw, _draw_without
 from symnas.genome.table import Decision, DecisionTable, Genome
 
 __all__ = ["LogitPolicy"]
@@ -42,14 +42,15 @@ class LogitPolicy:
         self.params: list[torch.Tensor] = []
         for d in table.decisions:
             vals = None
-            if d.kind in ("choice", "subset"):
+            s = d.ops.slots(d)
+            if s is not None and s.rows == 1:
                 shape: tuple = (d.n,)
-            elif d.kind == "perm":
-                shape = (d.n, d.n)
+            elif s is not None:
+                shape = (s.rows, d.n)
             else:
                 c = d.count()
                 if c <= max_bins:
-                    vals = grid_values(d, max_bins)
+                    vals = [v for (v,) in d.grid(max_bins)]
                     shape = (len(vals),)
                 else:
                     shape = (max_bins,)
@@ -65,13 +66,13 @@ class LogitPolicy:
                 return vals.index(v)
             except ValueError:
                 return min(range(len(vals)), key=lambda i: abs(vals[i] - v))
-        return min(int(_to_unit(d, v) * self.max_bins), self.max_bins - 1)
+        return min(int(d.ops.to_unit(d, v) * self.max_bins), self.max_bins - 1)
 
     def _from_bin(self, d: Decision, b: int, rng: random.Random) -> Any:
         vals = self.values[d.index]
         if vals is not None:
             return vals[b]
-        return snap(d, _from_unit(d, (b + rng.random()) / self.max_bins))
+        return d.ops.snap(d, d.ops.from_unit(d, (b + rng.random()) / self.max_bins))
 
     # -- sampling --------------------------------------------------------------------------------------------
     def invalidate(self) -> None:
@@ -89,16 +90,15 @@ class LogitPolicy:
         probs = self.probs()
         g: list = []
         for d, p in zip(self.table.decisions, probs):
-            if d.kind == "choice":
-                g.append(_draw(p, rng))
-            elif d.kind in ("int", "float"):
+            s = d.ops.slots(d)
+            if s is None:
                 g.append(self._from_bin(d, _draw(p, rng), rng))
-            elif d.kind == "subset":
-                if d.distinct:
-                    picks = _draw_without(p, d.k, rng)
+            elif s.rows == 1:
+                if s.distinct:
+                    picks = _draw_without(p, s.count, rng)
                 else:
-                    picks = [_draw(p, rng) for _ in range(d.k)]
-                g.extend(sorted(picks) if d.sorted else picks)
+                    picks = [_draw(p, rng) for _ in range(s.count)]
+                g.extend(sorted(picks) if s.sorted else picks)
             else:
                 free = list(range(d.n))
                 out = []
@@ -121,17 +121,18 @@ class LogitPolicy:
             if not bool(mask.any()):
                 continue
             o = d.offset
-            if d.kind in ("choice", "int", "float"):
-                idx = [g[o] if d.kind == "choice" else self._bin(d, g[o]) for g in genomes]
+            s = d.ops.slots(d)
+            if s is None or s.count == 1:
+                idx = [g[o] if s is not None else self._bin(d, g[o]) for g in genomes]
                 lp = torch.log_softmax(logits, -1)[torch.tensor(idx)]
             else:
-                rows = d.k if d.kind == "subset" else d.n
+                rows = s.count
                 lp = torch.zeros(B, dtype=torch.float64)
                 chosen = torch.zeros(B, d.n, dtype=torch.bool)
                 for j in range(rows):
                     idx = torch.tensor([g[o + j] for g in genomes])
-                    lg = (logits if d.kind == "subset" else logits[j]).expand(B, d.n)
-                    if d.kind == "perm" or d.distinct:
+                    lg = (logits if s.rows == 1 else logits[j]).expand(B, d.n)
+                    if s.distinct:
                         lg = lg.masked_fill(chosen, -math.inf)
                     lp = lp + torch.log_softmax(lg, -1).gather(1, idx[:, None])[:, 0]
                     chosen = chosen.clone()

@@ -15,13 +15,11 @@ Example::
 """
 from __future__ import annotations
 
-import random
-from typing import Any, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 import torch
 
-from symnas.algorithms._common import rng_state, set_rng_state
-from symnas.algorithms.base import Algorithm, Values
+from symnas.algorithms.base import Algorithm, Values, register
 from symnas.algorithms.policy import LogitPolicy
 from symnas.errors import SymnasError
 from symnas.genome.table import Genome
@@ -29,6 +27,7 @@ from symnas.genome.table import Genome
 __all__ = ["Reinforce", "PPO"]
 
 
+@register("reinforce", example={"lr": 0.2})
 class Reinforce(Algorithm):
     """REINFORCE with an EMA baseline: after every ``batch_size`` rewards, one Adam step on
     ``-mean((r - b) * log pi(a)) - entropy * H(pi)``.
@@ -64,7 +63,6 @@ class Reinforce(Algorithm):
         self.lr, self.entropy_weight, self.baseline_decay = float(lr), float(entropy), float(baseline_decay)
         self.batch_size, self.betas, self.max_bins = int(batch_size), tuple(betas), int(max_bins)
         self.failure_reward = failure_reward
-        self.rng = random.Random(seed)
         self.baseline: Optional[float] = None
         self.buffer: list[tuple[Genome, float]] = []  # (genome, advantage)
         self.updates = 0
@@ -72,12 +70,12 @@ class Reinforce(Algorithm):
         self.seen: set[Genome] = set()
 
     def _setup(self) -> None:
-        self.policy = LogitPolicy(self.table, self.max_bins)  # type: ignore[arg-type]
+        self.policy = LogitPolicy(self.table, self.max_bins)
         self._m = [torch.zeros_like(p) for p in self.policy.params]
         self._v = [torch.zeros_like(p) for p in self.policy.params]
 
     # -- ask --------------------------------------------------------------------------------------------------
-    def propose(self) -> Genome:
+    def _propose(self) -> Genome:
         g = self.policy.sample(self.rng)
         if self.avoid_seen:
             for _ in range(self.max_retries):
@@ -85,16 +83,16 @@ class Reinforce(Algorithm):
                     break
                 g = self.policy.sample(self.rng)
             else:
-                g = self.table.sample(self.rng)  # type: ignore[union-attr]
+                g = self.table.sample(self.rng)
             self.seen.add(g)
         return g
 
-    def propose_batch(self, n: int) -> list[Genome]:
+    def _propose_batch(self, n: int) -> list[Genome]:
         """``n`` samples of the current policy (it changes only when feedback completes a batch)."""
-        return [self.propose() for _ in range(n)]
+        return [self._propose() for _ in range(n)]
 
     # -- tell -------------------------------------------------------------------------------------------------
-    def feedback(self, genome: Genome, values: Values, *, cached: bool = False) -> None:
+    def _feedback(self, genome: Genome, values: Values, cached: bool) -> None:
         if values is None:
             if self.failure_reward is None:
                 return
@@ -143,14 +141,13 @@ class Reinforce(Algorithm):
         """The policy's current probabilities, one list (or table) per decision."""
         return self.policy.probs()
 
-    def state_dict(self) -> dict[str, Any]:
-        return {"rng": rng_state(self.rng), "baseline": self.baseline, "updates": self.updates,
+    def _state(self) -> dict[str, Any]:
+        return {"baseline": self.baseline, "updates": self.updates,
                 "buffer": [[list(g), a] for g, a in self.buffer], "params": self.policy.state(),
                 "m": [x.tolist() for x in self._m], "v": [x.tolist() for x in self._v],
                 "seen": [list(g) for g in self.seen]}
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        set_rng_state(self.rng, state["rng"])
+    def _load_state(self, state: Mapping[str, Any]) -> None:
         self.baseline, self.updates = state["baseline"], state["updates"]
         self.buffer = [(tuple(g), a) for g, a in state["buffer"]]
         self.policy.load(state["params"])
@@ -159,6 +156,7 @@ class Reinforce(Algorithm):
         self.seen = {tuple(g) for g in state.get("seen", [])}
 
 
+@register("ppo", example={"lr": 0.2, "batch_size": 4, "epochs": 2})
 class PPO(Reinforce):
     """PPO with a clipped surrogate: every ``batch_size`` rewards, ``epochs`` Adam steps on
     ``-mean(min(rho * A, clip(rho, 1 - clip, 1 + clip) * A)) - entropy * H`` with ``rho = pi(a) / pi_old(a)``,
@@ -180,6 +178,7 @@ class PPO(Reinforce):
         self.clip, self.epochs = float(clip), int(epochs)
 
     def _loss(self, genomes: Sequence[Genome], adv: torch.Tensor, old: Optional[torch.Tensor]) -> torch.Tensor:
-        ratio = torch.exp(self.policy.log_prob(genomes) - old)  # type: ignore[operator]
+        assert old is not None  # _update computes the old log-probabilities for PPO
+        ratio = torch.exp(self.policy.log_prob(genomes) - old)
         surr = torch.minimum(ratio * adv, torch.clamp(ratio, 1 - self.clip, 1 + self.clip) * adv)
         return -surr.mean() - self.entropy_weight * self.policy.entropy()

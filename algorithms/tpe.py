@@ -15,15 +15,12 @@ Example::
 from __future__ import annotations
 
 import math
-import random
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 import numpy as np
 
-from symnas.algorithms._common import (_draw, _draw_without, _from_unit, _to_unit, mutate, rng_state, set_rng_state,
-                                      snap)
-from symnas.algorithms.base import Algorithm, Values
-
+from symnas.algorithms._common import _draw, _draw_without, mutate
+from symnas.algorithms.base import Algorithm, Values, register
 from symnas.errors import SymnasError
 from symnas.genome.table import Decision, Genome
 
@@ -35,6 +32,7 @@ def default_gamma(n: int) -> int:
     return min(int(math.ceil(0.1 * n)), 25)
 
 
+@register("tpe", example={"n_startup": 5})
 class TPE(Algorithm):
     """Univariate TPE.
 
@@ -61,17 +59,16 @@ class TPE(Algorithm):
             raise SymnasError(f"TPE: n_startup and n_candidates must be >= 1, got {n_startup!r}, {n_candidates!r}")
         self.n_startup, self.n_candidates, self.gamma = int(n_startup), int(n_candidates), gamma
         self.prior_weight, self.max_retries = float(prior_weight), int(max_retries)
-        self.rng = random.Random(seed)
         self.obs: list[tuple[Genome, float]] = []
         self.seen: set[Genome] = set()
         self._cache: Optional[tuple[int, list]] = None  # (observations, densities per decision)
 
-    def feedback(self, genome: Genome, values: Values, *, cached: bool = False) -> None:
+    def _feedback(self, genome: Genome, values: Values, cached: bool) -> None:
         if values is not None:
             self.obs.append((tuple(genome), float(values[0])))
 
-    def propose(self) -> Genome:
-        g = self._propose()
+    def _propose(self) -> Genome:
+        g = self._draw_model()
         # A repeat would only be served from a cache. Draw from the model again, then try a neighbour of the
         # model's proposal, and only then a uniform sample: a converged model keeps proposing near the optimum
         # instead of spending evaluations on random candidates.
@@ -79,22 +76,22 @@ class TPE(Algorithm):
             if g not in self.seen:
                 break
             if attempt < self.max_retries:
-                g = self._propose()
+                g = self._draw_model()
             elif attempt < 2 * self.max_retries:
-                g = mutate(self.table, g, self.rng)  # type: ignore[arg-type]
+                g = mutate(self.table, g, self.rng)
             else:
-                g = self.table.sample(self.rng)  # type: ignore[union-attr]
+                g = self.table.sample(self.rng)
         self.seen.add(g)
         return g
 
-    def _propose(self) -> Genome:
+    def _draw_model(self) -> Genome:
         table = self.table
         if len(self.obs) < self.n_startup:
-            return table.sample(self.rng)  # type: ignore[union-attr]
+            return table.sample(self.rng)
         out: list = []
-        for d, (good, bad) in zip(table.decisions, self._model()):  # type: ignore[union-attr]
-            out.extend(self._pick_numeric(d, good, bad) if d.kind in ("int", "float") else self._pick(d, good, bad))
-        return table.canonical(out)  # type: ignore[union-attr]
+        for d, (good, bad) in zip(table.decisions, self._model()):
+            out.extend(self._pick_numeric(d, good, bad) if d.ops.numeric else self._pick(d, good, bad))
+        return table.canonical(out)
 
     def _model(self) -> list[tuple[Any, Any]]:
         """Per decision, the good and bad densities (rebuilt only when an observation was added)."""
@@ -104,34 +101,35 @@ class TPE(Algorithm):
         ranked = sorted(self.obs, key=lambda o: -o[1])
         n_good = max(1, self.gamma(len(ranked)))
         good, bad = [g for g, _ in ranked[:n_good]], [g for g, _ in ranked[n_good:]]
-        act_good = [table.active(g) for g in good]  # type: ignore[union-attr]
-        act_bad = [table.active(g) for g in bad]  # type: ignore[union-attr]
+        act_good = [table.active(g) for g in good]
+        act_bad = [table.active(g) for g in bad]
         model = []
-        for d in table.decisions:  # type: ignore[union-attr]
+        for d in table.decisions:
             gs = [g[d.offset:d.offset + d.width] for g, a in zip(good, act_good) if a[d.index]]
             bs = [g[d.offset:d.offset + d.width] for g, a in zip(bad, act_bad) if a[d.index]]
-            if d.kind in ("int", "float"):
-                model.append((_parzen(np.array([_to_unit(d, x[0]) for x in gs], dtype=float), self.prior_weight),
-                              _parzen(np.array([_to_unit(d, x[0]) for x in bs], dtype=float), self.prior_weight)))
+            s = d.ops.slots(d)
+            if s is None:
+                unit = d.ops.to_unit
+                model.append((_parzen(np.array([unit(d, x[0]) for x in gs], dtype=float), self.prior_weight),
+                              _parzen(np.array([unit(d, x[0]) for x in bs], dtype=float), self.prior_weight)))
             else:
-                rows = 1 if d.kind in ("choice", "subset") else d.n
-                model.append(tuple([self._cat(d.n, [x if d.kind != "perm" else (x[j],) for x in obs])
+                rows = s.rows
+                model.append(tuple([self._cat(d.n, [x if s.rows == 1 else (x[j],) for x in obs])
                                     for j in range(rows)] for obs in (gs, bs)))
         self._cache = (len(self.obs), model)
         return model
 
     # -- per-kind densities ---------------------------------------------------------------------------------
     def _pick(self, d: Decision, pl: list, pg: list) -> tuple:
-        best, best_score = None, -math.inf
+        best: tuple = ()
+        best_score = -math.inf
         for _ in range(self.n_candidates):
-            if d.kind == "choice":
-                cand: tuple = (_draw(pl[0], self.rng),)
-                score = math.log(pl[0][cand[0]] / pg[0][cand[0]])
-            elif d.kind == "subset":
-                picks = _draw_without(pl[0], d.k, self.rng) if d.distinct else \
-                    [_draw(pl[0], self.rng) for _ in range(d.k)]
+            s = d.ops.slots(d)
+            if s.rows == 1:
+                picks = _draw_without(pl[0], s.count, self.rng) if s.distinct else \
+                    [_draw(pl[0], self.rng) for _ in range(s.count)]
                 score = sum(math.log(pl[0][i] / pg[0][i]) for i in picks)
-                cand = tuple(sorted(picks)) if d.sorted else tuple(picks)
+                cand: tuple = tuple(sorted(picks)) if s.sorted else tuple(picks)
             else:
                 free, picks, score = list(range(d.n)), [], 0.0
                 for j in range(d.n):
@@ -142,7 +140,7 @@ class TPE(Algorithm):
                 cand = tuple(picks)
             if score > best_score:
                 best, best_score = cand, score
-        return best  # type: ignore[return-value]
+        return best
 
     def _cat(self, n: int, rows: list) -> list[float]:
         """A Parzen mixture over ``n`` categories, as Optuna builds it: one kernel per observed category (its mass
@@ -163,14 +161,13 @@ class TPE(Algorithm):
         comps = [self.rng.choices(range(len(w_l)), weights=list(w_l))[0] for _ in range(self.n_candidates)]
         cands = np.clip([self.rng.gauss(mus_l[c], sig_l[c]) for c in comps], 0.0, 1.0)
         score = _logpdf(cands, mus_l, sig_l, w_l) - _logpdf(cands, mus_g, sig_g, w_g)
-        return (snap(d, _from_unit(d, float(cands[int(np.argmax(score))]))),)
+        return (d.ops.snap(d, d.ops.from_unit(d, float(cands[int(np.argmax(score))]))),)
 
-    def state_dict(self) -> dict[str, Any]:
-        return {"rng": rng_state(self.rng), "obs": [[list(g), v] for g, v in self.obs],
+    def _state(self) -> dict[str, Any]:
+        return {"obs": [[list(g), v] for g, v in self.obs],
                 "seen": [list(g) for g in self.seen]}
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        set_rng_state(self.rng, state["rng"])
+    def _load_state(self, state: Mapping[str, Any]) -> None:
         self.obs = [(tuple(g), v) for g, v in state["obs"]]
         self._cache = None
         self.seen = {tuple(g) for g in state["seen"]}

@@ -54,7 +54,9 @@ def median_time(fn, repeat: int) -> float:
 def identity_genome(space, fixed: dict, ref: torch.nn.Module) -> tuple:
     """The genome whose candidate is the factory's own model ``ref``: widths 1x, original classes and
     arguments."""
-    plan = space.builder.plan({**space.decode(space.table.default_genome), **fixed})
+    desc = space.decode(space.table.default_genome)
+    choices = dict(getattr(desc, "kwargs", {}).get("choices", desc))   # built_by(builder=..., choices={...})
+    plan = space.builder.plan({**choices, **fixed})
     g = list(space.table.default_genome)
     for d in space.table.decisions:
         values = [space.choice_value(d.index, i) for i in range(d.n)]

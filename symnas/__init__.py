@@ -41,7 +41,7 @@ from symnas.search.pruning import TrialPruned
 from symnas.search.study import Study
 from symnas.search.trial import Trial
 from symnas.symbolic import nn
-from symnas.symbolic.placeholders import boolv, floatv, intv, manyof, oneof, permutation
+from symnas.symbolic.placeholders import boolv, floatv, intv, manyof, oneof, ordinal, permutation
 from symnas.space.pyglove import from_pyglove, to_pyglove
 from symnas.space.rules import Rule, patch
 from symnas.space.space import Space
@@ -55,7 +55,7 @@ __version__ = "0.1.0"
 __all__ = [
     "algorithms", "build", "from_json", "to_json", "rebind", "BuildError", "DecisionError", "GenomeError",
     "SpaceError", "StoreError", "SymnasError", "TrialError", "Decision", "DecisionTable", "Genome", "TrialPruned",
-    "Study", "Trial", "nn", "boolv", "floatv", "intv", "manyof", "oneof", "permutation", "Space", "Spec",
+    "Study", "Trial", "nn", "boolv", "floatv", "intv", "manyof", "oneof", "ordinal", "permutation", "Space", "Spec",
     "allow_import", "register", "searchable", "spec", "MemoryStore", "Rule", "patch", "trace",
     "from_pyglove", "to_pyglove", "Width",
 ]

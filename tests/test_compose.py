@@ -1,4 +1,4 @@
-"""Compose: different algorithms on different parts of one space."""
+"""Compose: different algorithms on different parts of one space (its contract checks run in test_algo_contract)."""
 from __future__ import annotations
 
 import pytest
@@ -6,7 +6,7 @@ import pytest
 import symnas as sn
 from symnas import algorithms as A
 from symnas.errors import SymnasError
-from symnas.search.compose import Compose, sub_table
+from symnas.algorithms.compose import Compose, Scalarized, sub_table
 
 
 def space() -> sn.Space:
@@ -76,3 +76,19 @@ def test_each_part_learns_from_the_shared_value():
     st.optimize(score, 150)
     rnd = sn.Study(space(), A.RandomSearch(seed=0)).optimize(score, 150)
     assert st.best_value >= rnd.best_value - 0.5
+
+
+def test_scalarized_feeds_the_weighted_sum_and_keeps_the_pareto_front():
+    inner = A.RegularizedEvolution(4, 2, seed=0)
+    algo = Scalarized(inner, weights=[1.0, 2.0])
+    sn.Study(space(), algo, objectives={"a": "max", "b": "min"})
+    g1, g2, g3 = algo.propose(), algo.propose(), algo.propose()
+    algo.feedback(g1, (1.0, -3.0))
+    algo.feedback(g2, (0.5, -1.0))
+    algo.feedback(g3, (0.2, -4.0))  # dominated by g1
+    assert [v for _, v in inner.population] == [1.0 - 6.0, 0.5 - 2.0, 0.2 - 8.0]
+    assert sorted(v for _, v in algo.pareto_front()) == [(0.5, -1.0), (1.0, -3.0)]
+    with pytest.raises(SymnasError, match="2 weight"):
+        sn.Study(space(), Scalarized(A.RandomSearch(0), weights=[1.0, 2.0]))
+    with pytest.raises(SymnasError, match="must be an Algorithm"):
+        Scalarized("evolution", weights=[1.0])  # type: ignore[arg-type]

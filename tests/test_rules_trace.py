@@ -34,7 +34,7 @@ def test_patch_finds_one_decision_per_match_by_path() -> None:
 @given(seed=st.integers(0, 10**6))
 def test_patched_candidates_build_with_the_chosen_values(seed: int) -> None:
     g = PATCHED.sample(seed=seed)
-    p = PATCHED.decode(g)
+    p = PATCHED.params(g)
     model = PATCHED.build(g, seed=0)
     assert type(model[1]) is p["[1]"] and type(model[2][1]) is p["[2][1]"]
     k = p["[2][0].kernel_size"]

@@ -23,6 +23,16 @@ class UsageError(SymnasError, ValueError):
     """A bad command line (exit code 2)."""
 
 
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not (value > 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("search", help="run or resume a search", description=(
         "Run a search over SPACE (a DSL file or a built-in space name). With --store, rerunning the same command "
@@ -49,7 +59,10 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--workers", type=int, default=1, help="parallel evaluations (default: 1)")
     p.add_argument("--backend", choices=["serial", "process", "ray"], default=None,
                    help="executor (default: serial for 1 worker, else process)")
-    p.add_argument("--timeout", type=float, help="seconds per evaluation (the trial fails past it)")
+    p.add_argument("--timeout", type=_positive_seconds, help="seconds per evaluation (the trial fails past it)")
+    p.add_argument("--isolate", action="store_true",
+                   help="serial backend: run each evaluation in a child process (a hard timeout, also against C "
+                        "code; a crash is a failed trial, not the end of the search)")
     p.add_argument("--dedup", nargs="?", const="auto", choices=["none", "auto", "genome", "structural", "functional"],
                    default="none",
                    help="serve already-evaluated candidates from the dedup cache; bare --dedup means auto: the "
@@ -194,7 +207,7 @@ def run_search(args: argparse.Namespace) -> int:
     interrupted = False
     try:
         run(study, evaluator, remaining, backend=backend, workers=args.workers, timeout=args.timeout,
-            progress=progress)
+            progress=progress, isolate=args.isolate)
     except KeyboardInterrupt:
         interrupted = True
     result = _result(study)

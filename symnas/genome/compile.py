@@ -2,7 +2,9 @@
 
 Paths follow the tree: keyword arguments and dict keys with ``.``, list items with ``[i]``, and the decisions inside a
 choice's candidate ``i`` with ``:i`` (``block:1.kernel`` is the kernel of candidate 1 of ``block``). A placeholder
-with a ``name`` is one decision wherever it appears (tied decisions).
+with a ``name`` is one decision wherever it appears (tied decisions). Each placeholder is compiled by its decision
+kind (:meth:`symnas.genome.kinds.Kind.compile`), which adds its decision with :meth:`_Compiler.new_decision` and
+compiles its candidates with :meth:`_Compiler.walk`.
 """
 from __future__ import annotations
 
@@ -10,32 +12,14 @@ from typing import Any, Optional
 
 from symnas.errors import SpaceError
 from symnas.genome.table import Decision, DecisionTable
-from symnas.genome.template import (ChoiceNode, Const, DictNode, ListNode, Node, PermNode, SpecNode, SubsetNode,
-                                    ValueNode)
-from symnas.symbolic.placeholders import FloatRange, IntRange, ManyOf, OneOf, Permutation, Placeholder
+from symnas.genome.kinds import kind_of, label_of
+from symnas.genome.template import Const, DictNode, ListNode, Node, SpecNode
+from symnas.symbolic.placeholders import Placeholder
 from symnas.symbolic.spec import Spec
 
 __all__ = ["compile_tree", "label_of"]
 
 _SCALARS = (type(None), bool, int, float, str, bytes)
-
-
-def label_of(value: Any) -> str:
-    """A short readable label for a candidate."""
-    if isinstance(value, Spec):
-        return value.name
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(label_of(v) for v in value) + "]"
-    if isinstance(value, dict):
-        for key in ("_name", "name", "kind", "type"):
-            if isinstance(value.get(key), str):
-                return value[key]
-    if isinstance(value, Placeholder):
-        return type(value).__name__.lower()
-    if isinstance(value, type) or callable(value) and hasattr(value, "__qualname__"):
-        return getattr(value, "__qualname__", repr(value))
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _join(path: str, key: str) -> str:
@@ -109,33 +93,7 @@ class _Compiler:
             elif d.conditions:
                 d.conditions.append(cond)
             return node
-        if isinstance(ph, OneOf):
-            d = self.new_decision(ph, path, cond, kind="choice", n=len(ph.candidates),
-                                  labels=tuple(label_of(c) for c in ph.candidates), ordered=ph.ordered)
-            cands = [self.walk(c, f"{path}:{i}", (d.index, frozenset([i]))) for i, c in enumerate(ph.candidates)]
-            node: Node = ChoiceNode(d, cands, path)
-        elif isinstance(ph, ManyOf):
-            d = self.new_decision(ph, path, cond, kind="subset", n=len(ph.candidates), width=ph.k, k=ph.k,
-                                  distinct=ph.distinct, sorted=ph.sorted,
-                                  labels=tuple(label_of(c) for c in ph.candidates))
-            cands = [self.walk(c, f"{path}:{i}", (d.index, frozenset([i]))) for i, c in enumerate(ph.candidates)]
-            node = SubsetNode(d, cands, path)
-        elif isinstance(ph, IntRange):
-            d = self.new_decision(ph, path, cond, kind="int", low=ph.low, high=ph.high, step=ph.step, log=ph.log)
-            node = ValueNode(d, path)
-        elif isinstance(ph, FloatRange):
-            d = self.new_decision(ph, path, cond, kind="float", low=ph.low, high=ph.high, step=ph.step,
-                                  log=ph.scale == "log")
-            node = ValueNode(d, path)
-        elif isinstance(ph, Permutation):
-            d = self.new_decision(ph, path, cond, kind="perm", n=len(ph.items), width=len(ph.items),
-                                  labels=tuple(label_of(c) for c in ph.items))
-            items = [self.walk(c, f"{path}:{i}", None) for i, c in enumerate(ph.items)]
-            if any(n.has_decisions for n in items):
-                raise SpaceError(f"{path}: permutation items cannot contain decisions")
-            node = PermNode(d, items, path)
-        else:  # pragma: no cover - new placeholder kinds must be compiled here
-            raise SpaceError(f"{path}: unsupported placeholder {ph!r}")
+        node = kind_of(ph).compile(self, ph, path, cond)
         if ph.name is not None:
             self.named[ph.name] = (ph, node)
         return node

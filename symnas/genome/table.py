@@ -15,12 +15,12 @@ Example::
 """
 from __future__ import annotations
 
-import math
 import random as _random
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Optional, Sequence, Union
+from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
 from symnas.errors import DecisionError, GenomeError
+from symnas.genome.kinds import Kind, kind_named
 
 Gene = Union[int, float]
 Genome = tuple  # tuple[Gene, ...]
@@ -36,13 +36,15 @@ class Decision:
       index: position in :attr:`DecisionTable.decisions`.
       path: where the decision sits in the space (``stages[2].blocks[0].kernel``).
       name: the user's name, or the path.
-      kind: ``'choice'``, ``'int'``, ``'float'``, ``'subset'`` or ``'perm'``.
+      kind: the name of its kind: ``'choice'``, ``'ordinal'``, ``'int'``, ``'float'``, ``'subset'``, ``'perm'``
+        (see :mod:`symnas.genome.kinds`); ``ops`` is the kind itself, which owns the per-kind behaviour.
       offset, width: the genome slots ``genome[offset:offset + width]``.
       n: number of candidates (choice, subset, perm).
       labels: short readable labels of the candidates.
       low, high, step, log: numeric bounds (int, float).
       k, distinct, sorted: subset parameters.
-      ordered: the choice's candidates are ordinal (mutation prefers neighbours).
+      ordered: the candidates have an order (an ordinal, or a choice marked ``ordered``: mutation prefers
+        neighbours).
       conditions: the decision is active if any ``(parent_index, allowed_values)`` holds with the parent active;
         empty means always active.
     """
@@ -66,91 +68,45 @@ class Decision:
     conditions: list[tuple[int, frozenset]] = field(default_factory=list)
     hints: Any = None
 
+    ops: Kind = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.ops = kind_named(self.kind)
+
     @property
     def is_categorical(self) -> bool:
-        return self.kind in ("choice", "subset", "perm")
+        return self.ops.categorical
 
     @property
     def default(self) -> tuple:
         """Canonical genes of this decision when it is inactive."""
-        if self.kind == "choice":
-            return (0,)
-        if self.kind == "int":
-            return (int(self.low),)
-        if self.kind == "float":
-            return (float(self.low),)
-        if self.kind == "subset":
-            return tuple(range(self.k)) if self.distinct else (0,) * self.k
-        return tuple(range(self.n))
+        return self.ops.default(self)
 
     def count(self) -> float:
         """Number of values of this decision alone (``inf`` for continuous floats)."""
-        if self.kind == "choice":
-            return self.n
-        if self.kind == "int":
-            return int((self.high - self.low) // (self.step or 1)) + 1
-        if self.kind == "float":
-            return math.inf if not self.step else int(round((self.high - self.low) / self.step)) + 1
-        if self.kind == "perm":
-            return math.factorial(self.n)
-        n, k = self.n, self.k
-        if self.distinct:
-            return math.comb(n, k) if self.sorted else math.perm(n, k)
-        return math.comb(n + k - 1, k) if self.sorted else n**k
+        return self.ops.count(self)
 
     def sample(self, rng: _random.Random) -> tuple:
         """Draws this decision's genes uniformly."""
-        kind = self.kind
-        if kind == "choice":
-            return (int(rng.random() * self.n),)
-        if kind == "int":
-            lo, hi = int(self.low), int(self.high)
-            if self.log:
-                v = int(math.floor(math.exp(rng.uniform(math.log(lo), math.log(hi + 1)))))
-                return (min(max(v, lo), hi),)
-            step = int(self.step or 1)
-            return (lo + step * rng.randrange((hi - lo) // step + 1),)
-        if kind == "float":
-            if self.log:
-                return (math.exp(rng.uniform(math.log(self.low), math.log(self.high))),)
-            if self.step:
-                return (self.low + self.step * rng.randrange(int(round((self.high - self.low) / self.step)) + 1),)
-            return (rng.uniform(self.low, self.high),)
-        if kind == "subset":
-            if self.distinct:
-                picks = rng.sample(range(self.n), self.k)
-            else:
-                picks = [rng.randrange(self.n) for _ in range(self.k)]
-            return tuple(sorted(picks)) if self.sorted else tuple(picks)
-        perm = list(range(self.n))
-        rng.shuffle(perm)
-        return tuple(perm)
+        return self.ops.sample(self, rng)
 
     def check(self, genes: Sequence[Gene]) -> Optional[str]:
         """Returns why ``genes`` do not fit this decision, or ``None``."""
         if len(genes) != self.width:
             return f"expected {self.width} gene(s), got {len(genes)}"
-        if self.kind == "choice":
-            v = genes[0]
-            return None if isinstance(v, int) and 0 <= v < self.n else f"choice index {v!r} not in [0, {self.n})"
-        if self.kind in ("int", "float"):
-            v = genes[0]
-            if self.kind == "int" and (not isinstance(v, int) or isinstance(v, bool)):
-                return f"expected an int, got {v!r}"
-            if not isinstance(v, (int, float)) or not (self.low <= v <= self.high):
-                return f"value {v!r} not in [{self.low:g}, {self.high:g}]"
-            if self.kind == "int" and self.step and (v - self.low) % self.step:
-                return f"value {v!r} is off the step {self.step:g} grid"
-            return None
-        if any(not isinstance(v, int) or not 0 <= v < self.n for v in genes):
-            return f"indices {tuple(genes)!r} not in [0, {self.n})"
-        if self.kind == "perm":
-            return None if sorted(genes) == list(range(self.n)) else f"{tuple(genes)!r} is not a permutation"
-        if self.distinct and len(set(genes)) != len(genes):
-            return f"indices {tuple(genes)!r} are not distinct"
-        if self.sorted and list(genes) != sorted(genes):
-            return f"indices {tuple(genes)!r} are not sorted"
-        return None
+        return self.ops.check(self, genes)
+
+    def mutate(self, genes: tuple, rng: _random.Random, sigma: float = 0.15) -> tuple:
+        """A different value of this decision (see the kind's ``mutate``)."""
+        return self.ops.mutate(self, genes, rng, sigma)
+
+    def neighbours(self, genes: tuple) -> list[tuple]:
+        """The values one step away from ``genes``."""
+        return self.ops.neighbours(self, genes)
+
+    def grid(self, resolution: int) -> list[tuple]:
+        """Every value (numeric kinds: at most ``resolution`` spread values), as genes."""
+        return self.ops.grid(self, resolution)
 
 
 class DecisionTable:
@@ -163,11 +119,14 @@ class DecisionTable:
         for d in decisions:
             self._by_name[d.path] = d
             self._by_name[d.name] = d
-        self._default = tuple(g for d in decisions for g in d.default)
+        self._defaults = [d.default for d in decisions]  # per decision, so canonical() makes no call per reset
+        self._default = tuple(g for genes in self._defaults for g in genes)
         self._slot_kinds = tuple(d.kind for d in decisions for _ in range(d.width))
+        self._float_slots = tuple(d.ops.float_genes for d in decisions for _ in range(d.width))
         self.conditional = any(d.conditions for d in decisions)
-        # Fast path for the common all-categorical table: one float draw per decision.
-        self._choice_sizes = tuple(d.n for d in decisions) if all(d.kind == "choice" for d in decisions) else None
+        self._samplers = [(d.ops.sample, d) for d in decisions]
+        # Fast path for tables of one-index decisions (choices, ordinals): one float draw per decision.
+        self._choice_sizes = tuple(d.n for d in decisions) if all(d.ops.single_index for d in decisions) else None
 
     def __len__(self) -> int:
         return len(self.decisions)
@@ -222,16 +181,33 @@ class DecisionTable:
             return tuple([int(r() * n) for n in self._choice_sizes])
         if not self.conditional:
             out: list[Gene] = []
-            for d in self.decisions:
-                out.extend(d.sample(rng))
+            for f, d in self._samplers:
+                out.extend(f(d, rng))
             return tuple(out)
+        genome = list(self._default)
+        active = [True] * len(self.decisions)
+        for f, d in self._samplers:
+            if d.conditions and not self._holds(genome, active, d):
+                active[d.index] = False
+                continue
+            genome[d.offset:d.offset + d.width] = f(d, rng)
+        return tuple(genome)
+
+    def fill(self, draw: Callable[[Decision], Sequence[Gene]]) -> Genome:
+        """A genome whose active decisions get ``draw(d)``, in table order (parents first, so a decision's activity
+        is known when it is drawn); inactive decisions keep their canonical genes and are not drawn.
+
+        This is how a foreign sampler (an Optuna trial, a PyGlove DNA) fills a conditional genome::
+
+            genome = table.fill(lambda d: d.ops.suggest_optuna(d, trial))
+        """
         genome = list(self._default)
         active = [True] * len(self.decisions)
         for d in self.decisions:
             if d.conditions and not self._holds(genome, active, d):
                 active[d.index] = False
                 continue
-            genome[d.offset:d.offset + d.width] = d.sample(rng)
+            genome[d.offset:d.offset + d.width] = draw(d)
         return tuple(genome)
 
     def canonical(self, genome: Sequence[Gene]) -> Genome:
@@ -243,14 +219,15 @@ class DecisionTable:
         for d in self.decisions:
             if d.conditions and not self._holds(genome, active, d):
                 active[d.index] = False
-                genome[d.offset:d.offset + d.width] = d.default
+                genome[d.offset:d.offset + d.width] = self._defaults[d.index]
         return tuple(genome)
 
     def validate(self, genome: Sequence[Gene]) -> Genome:
         """Checks a genome from outside (a file, a user) and returns it canonicalised; errors name the decision."""
         if len(genome) != self.width:
             raise GenomeError(f"genome has {len(genome)} genes, the space needs {self.width}")
-        genome = tuple(int(v) if isinstance(v, float) and v.is_integer() and self.kind_at(i) != "float" else v
+        fs = self._float_slots  # the kinds' canonical types, per slot (Kind.canonical, without a call per decision)
+        genome = tuple(int(v) if isinstance(v, float) and not fs[i] and v.is_integer() else v
                        for i, v in enumerate(genome))
         active = self.active(genome)
         for d in self.decisions:

@@ -215,7 +215,7 @@ class ValueNode(Node):
 
     def __init__(self, decision: Decision, path: str) -> None:
         self.decision, self.offset, self.path = decision, decision.offset, path
-        self.is_int = decision.kind == "int"
+        self.is_int = not decision.ops.float_genes
 
     def decode(self, g: Sequence[Any]) -> Any:
         return g[self.offset]

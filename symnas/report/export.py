@@ -45,11 +45,34 @@ def export_python(description: Any) -> str:
         >>> print(export_python([1, 2]).splitlines()[0])
         import symnas as sn
     """
-    text = json.dumps(json.loads(__import__("symnas").to_json(description)))
-    return ("import symnas as sn\n\n"
+    data = json.loads(__import__("symnas").to_json(description))
+    text = json.dumps(data)
+    allow = "".join(f"sn.allow_import({m!r})\n" for m in _modules(data))
+    if allow:
+        allow = ("# the description names code outside torch.nn and symnas: allow its modules (imported when built)\n"
+                 + allow)
+    return ("import symnas as sn\n\n" + allow +
             f"description = sn.from_json({text!r})\n"
             "model = sn.build(description, seed=0)  # a plain torch module with fresh weights\n"
             "print(model)\n")
+
+
+def _modules(data: Any) -> list[str]:
+    """The module prefixes (``pkg.mod.``) of the targets a JSON description names outside ``torch.nn.``/``symnas.``."""
+    found: dict[str, None] = {}
+    stack = [data]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, dict):
+            for tag in ("_spec", "_ref"):
+                path = x.get(tag)
+                if isinstance(path, str) and "." in path and not path.startswith(("torch.nn.", "symnas.")) \
+                        and "<" not in path:
+                    found[path.rsplit(".", 1)[0] + "."] = None
+            stack.extend(x.values())
+        elif isinstance(x, list):
+            stack.extend(x)
+    return sorted(found)
 
 
 def export_all(description: Any, name: str = "best") -> dict[str, Any]:

@@ -10,23 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from symnas.errors import SymnasError
+from symnas.algorithms.pareto import pareto_indices
 
 __all__ = ["plot_study", "pareto_indices"]
-
-
-def pareto_indices(points: list[tuple[float, ...]]) -> list[int]:
-    """Indices of the non-dominated points (all coordinates maximised).
-
-    Example::
-
-        >>> pareto_indices([(1, 1), (2, 0), (0, 0)])
-        [0, 1]
-    """
-    out = []
-    for i, p in enumerate(points):
-        if not any(all(a >= b for a, b in zip(q, p)) and any(a > b for a, b in zip(q, p)) for q in points):
-            out.append(i)
-    return out
 
 
 def plot_study(view: Any, path: str, dpi: int = 110) -> str:

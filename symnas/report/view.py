@@ -98,6 +98,17 @@ def load_study(path: str, name: Optional[str] = None) -> StudyView:
         store.close()
 
 
+def _plain(v: Any) -> Any:
+    """A JSON-friendly parameter value: numbers, strings and booleans as they are, classes by name (``nn.GELU``)."""
+    from symnas.symbolic.spec import fmt_value
+
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    return fmt_value(v)
+
+
 def _fmt(v: Any) -> str:
     return f"{v:.4f}" if isinstance(v, float) else str(v)
 
@@ -108,7 +119,7 @@ def show_dict(view: StudyView, top: int = 10) -> dict[str, Any]:
     rows = []
     for r in view.ranked()[:top]:
         rows.append({"number": r.number, "state": r.state, "values": dict(zip(view.objectives, r.values or ())),
-                     "params": space.params(r.genome), "duration": r.duration})
+                     "params": {k: _plain(v) for k, v in space.params(r.genome).items()}, "duration": r.duration})
     return {"study": view.name, "algorithm": view.algorithm, "objectives": view.objectives,
             "trials": len(view.records), "states": view.counts(), "dedup": view.dedup_stats(), "top": rows}
 

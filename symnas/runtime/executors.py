@@ -40,7 +40,18 @@ BACKENDS = ("serial", "process", "ray")
 
 
 class SerialExecutor:
-    """Runs every call at ``submit`` in this process and returns a finished future.
+    """Runs every call at ``submit`` in this process (or, with ``isolate=True``, in one child process) and returns
+    a finished future.
+
+    Every outcome of the call becomes the future's result or exception, so the run loop records it as a trial:
+    an exception, ``SystemExit`` and a ``KeyboardInterrupt`` raised by the evaluator itself are failures
+    (:class:`EvaluationError`); only the user's Ctrl-C (SIGINT while the call runs) propagates and stops the search.
+
+    Timeouts: in-process, ``SIGALRM`` (main thread only) stops Python code at the limit, but C code (a long numpy
+    or torch call) is stopped only when it returns: the failure then says how long it ran. ``isolate=True`` runs
+    each call in a child process that is killed at the limit (a hard limit, also against C code), and turns a
+    crash (segfault, ``os._exit``) into a :class:`WorkerCrashed` failure after ``max_retries`` re-runs instead of
+    ending the search.
 
     Example::
 
@@ -49,41 +60,69 @@ class SerialExecutor:
     """
 
     def __init__(self, max_workers: int = 1, *, timeout: Optional[float] = None,
-                 devices: Optional[Sequence[str]] = None) -> None:
-        self.max_workers, self.timeout = 1, timeout
-        set_device((list(devices) if devices else detect_devices())[0])
+                 devices: Optional[Sequence[str]] = None, isolate: bool = False, max_retries: int = 1) -> None:
+        self.max_workers, self.timeout, self.isolate = 1, timeout, isolate
+        device = (list(devices) if devices else detect_devices())[0]
+        set_device(device)
+        self._child: Optional[ProcessExecutor] = None
+        if isolate:
+            self._child = ProcessExecutor(max_workers=1, timeout=timeout, max_retries=max_retries, devices=[device])
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        if self._child is not None:
+            inner = self._child.submit(fn, *args, **kwargs)
+            _wait_interruptibly(inner)
+            return inner
         fut: Future = Future()
         fut.set_running_or_notify_cancel()
-        alarm = (self.timeout is not None and threading.current_thread() is threading.main_thread()
-                 and hasattr(signal, "setitimer"))
-        old = None
+        main = threading.current_thread() is threading.main_thread()
+        alarm = self.timeout is not None and main and hasattr(signal, "setitimer")
+        user_interrupt = [False]
+        old_alarm = old_int = None
+        if main:
+            def on_int(signum: int, frame: Any) -> None:
+                user_interrupt[0] = True
+                raise KeyboardInterrupt
+            old_int = signal.signal(signal.SIGINT, on_int)
         if alarm:
             def on_alarm(signum: int, frame: Any) -> None:
                 raise TrialTimeout(f"evaluation timed out after {self.timeout:g} s")
-            old = signal.signal(signal.SIGALRM, on_alarm)
+            old_alarm = signal.signal(signal.SIGALRM, on_alarm)
             signal.setitimer(signal.ITIMER_REAL, float(self.timeout))  # type: ignore[arg-type]
+        start = time.monotonic()
         try:
             result = fn(*args, **kwargs)
         except TrialTimeout as exc:
+            ran = time.monotonic() - start
+            if self.timeout is not None and ran > self.timeout + 1.0:
+                exc = TrialTimeout(f"evaluation timed out after {self.timeout:g} s (it ran {ran:.1f} s: the serial "
+                                   "backend stops C code only when it returns; use isolate=True or the process "
+                                   "backend for a hard limit)")
             exc.text = f"TrialTimeout: {exc}\n{traceback.format_exc()}"
             fut.set_exception(exc)
-        except Exception as exc:  # KeyboardInterrupt / SystemExit propagate to the run loop
-            fut.set_exception(exc)
+        except KeyboardInterrupt as exc:
+            if user_interrupt[0]:
+                raise  # the user's Ctrl-C: the run loop marks the trial interrupted and stops
+            fut.set_exception(_failure(exc))
+        except BaseException as exc:  # noqa: BLE001 - SystemExit and every exception are the trial's failure
+            fut.set_exception(_failure(exc))
         else:
             fut.set_result(result)
         finally:
             if alarm:
                 signal.setitimer(signal.ITIMER_REAL, 0)
-                signal.signal(signal.SIGALRM, old)
+                signal.signal(signal.SIGALRM, old_alarm)
+            if main:
+                signal.signal(signal.SIGINT, old_int)
         return fut
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        return None
+        if self._child is not None:
+            self._child.shutdown(wait, cancel_futures=cancel_futures)
 
     def terminate(self) -> None:
-        return None
+        if self._child is not None:
+            self._child.terminate()
 
     def __enter__(self) -> "SerialExecutor":
         return self
@@ -92,9 +131,47 @@ class SerialExecutor:
         self.shutdown()
 
 
-def _worker_main(conn: Any, device: str, env: dict[str, str]) -> None:
+def _failure(exc: BaseException) -> BaseException:
+    """An evaluator's exception as the future's exception (``SystemExit``/``KeyboardInterrupt`` become failures)."""
+    if isinstance(exc, Exception):
+        return exc
+    detail = f" (exit code {exc.code!r})" if isinstance(exc, SystemExit) else " raised by the evaluator"
+    msg = f"{type(exc).__name__}{detail}"
+    return EvaluationError(msg, f"{msg}\n{traceback.format_exc()}")
+
+
+def _wait_interruptibly(fut: Future) -> None:
+    """Waits for ``fut`` in short steps, so that a Ctrl-C reaches the caller at once."""
+    while not fut.done():
+        try:
+            fut.exception(timeout=0.2)
+        except Exception:  # noqa: BLE001 - timeouts of this short wait, or the future's own outcome
+            pass
+
+
+_ORPHAN_POLL_S = 0.5
+
+
+def _exit_when_orphaned(driver_pid: int) -> None:
+    """Ends this worker (exit code 70) soon after the driver process is gone, even in the middle of a task."""
+    def watch() -> None:
+        while True:
+            time.sleep(_ORPHAN_POLL_S)
+            try:
+                os.kill(driver_pid, 0)
+            except ProcessLookupError:
+                os._exit(70)
+            except PermissionError:  # the pid was reused by another user's process: the driver is gone
+                os._exit(70)
+
+    threading.Thread(target=watch, name="symnas-orphan-watch", daemon=True).start()
+
+
+def _worker_main(conn: Any, device: str, env: dict[str, str], driver_pid: int = 0) -> None:
     """A worker's loop: receive ``(task id, pickled call)``, send ``(task id, ok, result | error)``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    if driver_pid:
+        _exit_when_orphaned(driver_pid)
     os.environ.clear()
     os.environ.update(env)  # the parent's environment now, not the fork server's from when it started
     set_device(device)
@@ -129,7 +206,8 @@ class _Worker:
     def __init__(self, ctx: Any, device: str) -> None:
         self.conn, child = ctx.Pipe(duplex=True)
         self.device = device
-        self.proc = ctx.Process(target=_worker_main, args=(child, device, dict(os.environ)), daemon=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child, device, dict(os.environ), os.getpid()),
+                                daemon=True)
         self.proc.start()
         child.close()
         self.task: Optional[_Task] = None
@@ -326,16 +404,20 @@ class ProcessExecutor:
 
 
 def make_executor(backend: str = "serial", workers: int = 1, *, timeout: Optional[float] = None,
-                  max_retries: int = 1, devices: Optional[Sequence[str]] = None) -> Any:
+                  max_retries: int = 1, devices: Optional[Sequence[str]] = None, isolate: bool = False) -> Any:
     """An executor by backend name: ``'serial'``, ``'process'`` or ``'ray'``.
+
+    ``isolate=True`` (serial only) runs each evaluation in a child process: hard timeouts, crashes recorded.
 
     Example::
 
         >>> type(make_executor("serial")).__name__
         'SerialExecutor'
     """
+    if timeout is not None and not (isinstance(timeout, (int, float)) and 0 < timeout < float("inf")):
+        raise SymnasError(f"make_executor: timeout must be a positive number of seconds, got {timeout!r}")
     if backend == "serial":
-        return SerialExecutor(timeout=timeout, devices=devices)
+        return SerialExecutor(timeout=timeout, devices=devices, isolate=isolate, max_retries=max_retries)
     if backend == "process":
         return ProcessExecutor(max_workers=workers, timeout=timeout, max_retries=max_retries, devices=devices)
     if backend == "ray":

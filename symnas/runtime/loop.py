@@ -86,7 +86,7 @@ def _progress_bar(progress: Optional[bool], total: int) -> Any:
 def run(study: Any, evaluator: Callable[[Any], Any], n_trials: int, *, executor: Any = None,
         backend: str = "serial", workers: int = 1, timeout: Optional[float] = None, max_retries: int = 1,
         max_in_flight: Optional[int] = None, progress: Optional[bool] = None,
-        callbacks: Sequence[Callable[[Any, Any], None]] = ()) -> dict[str, Any]:
+        callbacks: Sequence[Callable[[Any, Any], None]] = (), isolate: bool = False) -> dict[str, Any]:
     """Runs ``n_trials`` more evaluations of ``evaluator`` on ``study`` and returns ``study.summary()``.
 
     Args:
@@ -97,6 +97,8 @@ def run(study: Any, evaluator: Callable[[Any], Any], n_trials: int, *, executor:
       max_in_flight: trials submitted and not yet told (default: the executor's workers).
       progress: a progress bar (tqdm) — ``None``: only when stdout is a terminal.
       callbacks: ``cb(study, trial)`` after each tell.
+      isolate: serial backend only: each evaluation in a child process (hard timeouts, crashes become failed
+        trials instead of ending the search).
 
     Every trial ends told (complete / failed) or, on Ctrl-C, ``interrupted`` (the KeyboardInterrupt is re-raised
     after the store is consistent). Cached trials served by the dedup cache do not count towards ``n_trials``.
@@ -110,7 +112,7 @@ def run(study: Any, evaluator: Callable[[Any], Any], n_trials: int, *, executor:
     """
     own = executor is None
     if own:
-        executor = make_executor(backend, workers, timeout=timeout, max_retries=max_retries)
+        executor = make_executor(backend, workers, timeout=timeout, max_retries=max_retries, isolate=isolate)
     ship_json = not type(executor).__name__.startswith("Serial")
     limit = max(1, max_in_flight or getattr(executor, "max_workers", workers) or 1)
     requeue_interrupted(study)

@@ -1,6 +1,7 @@
 """Ray core as an executor (the optional extra ``symnas[ray]``): one Ray task per evaluation.
 
-``ray.init`` is called only if Ray is not initialised yet (pass ``address='auto'`` to join a cluster). Crashed
+``ray.init`` is called only if Ray is not initialised yet (pass ``address='auto'`` to join a cluster); a local
+runtime started that way is stopped by a small detached watcher when the driver dies, even by SIGKILL. Crashed
 workers are retried by Ray (``max_retries``); exceptions raised by the function are not (no ``retry_exceptions``).
 A task past ``timeout`` is cancelled with ``ray.cancel(force=True)`` and its future gets :class:`TrialTimeout`.
 GPUs: pass ``num_gpus`` per task (e.g. ``0.5``) and Ray assigns them; the worker's device is then ``cuda:0`` of
@@ -33,6 +34,76 @@ def ray_available() -> bool:
     return True
 
 
+# Run by a detached interpreter (no symnas import): when the driver is gone, stop the Ray processes it started
+# (GCS, raylet, agents) and their children, so that a SIGKILLed driver leaves nothing running.
+_REAPER = r"""
+import os, signal, sys, time
+driver, roots = int(sys.argv[1]), [int(p) for p in sys.argv[2:]]
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+def stat(pid):
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return int(fields[1]), fields[19]  # parent pid, start time (tells a reused pid apart)
+    except (OSError, IndexError, ValueError):
+        return None
+def tree(roots):
+    kids, started = {}, {}
+    for d in os.listdir("/proc"):
+        if d.isdigit() and (st := stat(int(d))) is not None:
+            kids.setdefault(st[0], []).append(int(d))
+            started[int(d)] = st[1]
+    out, todo = {}, [p for p in roots if p in started]
+    while todo:
+        p = todo.pop()
+        if p not in out:
+            out[p] = started.get(p)
+            todo.extend(kids.get(p, []))
+    return out
+victims = tree(roots)
+while alive(driver) and victims:
+    time.sleep(0.5)
+    # Remembered while they are still descendants (orphans are re-parented when the roots die); a process
+    # that ended is forgotten, so a reused pid is never signalled.
+    victims = {p: t for p, t in victims.items() if (st := stat(p)) is not None and st[1] == t} | tree(roots)
+if not alive(driver):
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for p, t in victims.items():
+            st = stat(p)
+            if st is not None and st[1] == t:
+                try:
+                    os.kill(p, sig)
+                except OSError:
+                    pass
+        time.sleep(2)
+"""
+
+
+def _start_reaper(ray_module: Any) -> None:
+    """Starts the detached reaper for the Ray processes this driver started (Linux ``/proc``; else nothing)."""
+    import os
+    import subprocess
+    import sys
+
+    if not os.path.isdir("/proc"):
+        return
+    try:
+        node = ray_module._private.worker._global_node
+        pids = [info.process.pid for infos in node.all_processes.values() for info in infos]
+    except Exception:  # noqa: BLE001 - Ray's internals moved: no reaper, Ray's own clean-up still applies
+        return
+    if pids:
+        subprocess.Popen([sys.executable, "-c", _REAPER, str(os.getpid()), *map(str, pids)],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True, close_fds=True)
+
+
 def _warm_worker() -> int:
     """Imports what evaluations need, so the first timed task does not pay for it."""
     import os
@@ -48,7 +119,11 @@ def _call_on_ray_worker(fn: Callable[..., Any], args: tuple, kwargs: dict, num_g
     from symnas.runtime.worker import set_device
 
     set_device("cuda:0" if num_gpus else "cpu")
-    return fn(*args, **kwargs)
+    try:
+        return fn(*args, **kwargs)
+    except (SystemExit, KeyboardInterrupt) as exc:  # Ray would take these as the worker's own exit
+        detail = f" (exit code {exc.code!r})" if isinstance(exc, SystemExit) else " raised by the evaluator"
+        raise RuntimeError(f"{type(exc).__name__}{detail}") from None
 
 
 class RayExecutor:
@@ -74,6 +149,8 @@ class RayExecutor:
         if not ray.is_initialized():
             defaults: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
             ray.init(**(defaults | dict(init_kwargs or {})))
+            if not (init_kwargs or {}).get("address"):
+                _start_reaper(ray)  # a local runtime of our own: it must not outlive this driver
         self.max_workers, self.timeout, self.max_retries = max_workers, timeout, max_retries
         self._remote = ray.remote(_call_on_ray_worker).options(max_retries=max_retries, num_cpus=num_cpus,
                                                                num_gpus=num_gpus, retry_exceptions=False)

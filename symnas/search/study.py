@@ -19,6 +19,7 @@ import time
 import traceback
 from typing import Any, Callable, Optional, Sequence, Union
 
+from symnas.algorithms.pareto import pareto_indices
 from symnas.errors import SymnasError, TrialError
 from symnas.search.objectives import Objectives, ObjectiveSpec
 from symnas.search.trial import Trial
@@ -318,15 +319,13 @@ class Study:
     def pareto_front(self) -> list[Trial]:
         """Non-dominated trials over all objectives (each candidate once)."""
         done = self._complete()
-        pts = [(self.objectives.oriented(r.values), r) for r in done]  # type: ignore[arg-type]
+        pts = [self.objectives.oriented(r.values) for r in done]  # type: ignore[arg-type]
         front = []
         seen: set = set()
-        for v, r in pts:
-            if r.genome in seen:
-                continue
-            if not any(all(a >= b for a, b in zip(w, v)) and any(a > b for a, b in zip(w, v)) for w, _ in pts):
-                front.append(Trial(self, r))
-                seen.add(r.genome)
+        for i in pareto_indices(pts):
+            if done[i].genome not in seen:
+                front.append(Trial(self, done[i]))
+                seen.add(done[i].genome)
         return front
 
     def summary(self) -> dict[str, Any]:

@@ -263,7 +263,7 @@ class _Patcher:
                     raise SpaceError(f"{rule!r}: {module_path(dotted)} does not start a tensor width of its own (a "
                                      "depthwise conv follows its input, or the module is not called in forward); "
                                      "decide the width where the tensor is produced")
-                reason = wp.fixed(g)
+                reason = wp.fixed(g, output_ok=True)  # set explicitly: the model's output may change too
                 if reason:
                     raise SpaceError(f"{rule!r}: the width of {module_path(dotted)} cannot change: {reason}")
                 if g in owner and owner[g][0] != name:
@@ -443,7 +443,7 @@ def _inner_conditions(plan: _Plan, order: list[str], conditions: dict) -> None:
 
 
 def patch_factory(factory: Callable[..., Any], rules: Sequence[Any], args: tuple = (), kwargs: Optional[dict] = None,
-                  *, name: Optional[str] = None, example_inputs: Any = None) -> Space:
+                  *, name: Optional[str] = None, example_inputs: Any = None, recipe: Any = None) -> Space:
     """The space of :func:`symnas.patch` (see the module docstring)."""
     rules = list(rules)
     patcher = _Patcher(factory, rules, tuple(args), dict(kwargs or {}), example_inputs)
@@ -466,6 +466,9 @@ def patch_factory(factory: Callable[..., Any], rules: Sequence[Any], args: tuple
     conditions = {n: [(p, vals if isinstance(found[p], OneOf) else frozenset(vals))] for n, (p, vals) in
                   parent.items()}
     _inner_conditions(plan, order, conditions)
-    return Space(tree, name=name or getattr(factory, "__name__", "patched"), builder=PatchedBuilder(patcher),
+    builder = PatchedBuilder(patcher)
+    if recipe is not None:
+        builder.spec = recipe  # how the space is made again from JSON (see Space)
+    return Space(tree, name=name or getattr(factory, "__name__", "patched"), builder=builder,
                  conditions=conditions, meta={"factory": target_path(factory)})
 

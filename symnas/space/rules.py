@@ -32,6 +32,7 @@ from typing import Any, Callable, Optional, Sequence
 from symnas.errors import SpaceError
 from symnas.symbolic.placeholders import Placeholder
 from symnas.space.space import Space
+from symnas.symbolic.spec import Spec
 
 __all__ = ["Rule", "patch", "module_path"]
 
@@ -56,6 +57,11 @@ class Rule:
         ``decisions[name_or_path]`` reads another module's decision by its name or its module path
         (``d['layer1.0.conv1.kernel_size']`` or ``d['layer1[0].conv1.kernel_size']``).
     """
+
+    def __new__(klass, *args: Any, **kwargs: Any) -> "Rule":
+        self = super().__new__(klass)
+        self.spec = Spec(klass, args, kwargs)  # the rule as written: a patched space's recipe names it in JSON
+        return self
 
     def __init__(self, cls: type, where: Optional[str] = None, *, replace: Any = None, name: Optional[str] = None,
                  keep: Any = None, **args: Any) -> None:
@@ -98,7 +104,10 @@ def patch(factory: Callable[..., Any], rules: Sequence[Any], *args: Any, name: O
     """
     from symnas.space.patching import patch_factory
 
-    return patch_factory(factory, rules, args, kwargs, name=name, example_inputs=example_inputs)
+    rules = list(rules)
+    recipe_kwargs = dict(kwargs) if example_inputs is None else {**kwargs, "example_inputs": example_inputs}
+    recipe = Spec(patch, (factory, [r.spec for r in rules], *args), recipe_kwargs)  # its recipe, for JSON
+    return patch_factory(factory, rules, args, kwargs, name=name, example_inputs=example_inputs, recipe=recipe)
 
 
 def _keep_map(cls: type, keep: Any) -> dict[str, Any]:

@@ -7,6 +7,11 @@ Example::
     desc = space.decode(g)                # a description: specs and values, no weights
     assert space.encode(desc) == g
     model = space.build(g, seed=0)        # a plain nn.Module
+
+Spaces made from a patched factory or a traced function (a ``builder``) hold their tree as
+``built_by(builder=<recipe>, choices={name: placeholder})``, so a description is a self-contained record that
+builds the same model in any process. A space may hold other spaces (``{"net": sn.patch(...), "lr":
+sn.floatv(...)}``): their trees and conditions are taken over.
 """
 from __future__ import annotations
 
@@ -14,11 +19,14 @@ import random as _random
 from typing import Any, Optional, Sequence
 
 from symnas.candidate.build import build as _build
+from symnas.candidate.build import built_by
 from symnas.symbolic.jsonio import decode as _json_decode
 from symnas.symbolic.jsonio import encode as _json_encode
-from symnas.errors import GenomeError, SpaceError
+from symnas.errors import BuildError, DecisionError, GenomeError, SpaceError
 from symnas.genome.compile import compile_tree
 from symnas.genome.table import DecisionTable, Genome
+from symnas.symbolic.spec import Builder, Spec, fmt_value
+from symnas.symbolic.tree import parse_path
 
 __all__ = ["Space"]
 
@@ -32,18 +40,26 @@ class Space:
       tree: the space (e.g. ``Net(...)`` of a ``@searchable`` class called with placeholders, or a dict of
         hyperparameter placeholders).
       name: a label for stores and reports.
-      builder: optional callable ``description -> object`` used by :meth:`build` instead of building specs
-        (define-by-run spaces and patched factories set it).
+      builder: optional callable ``(choices, seed=None, device=None) -> object`` that builds a candidate from
+        ``{decision name: value}`` (define-by-run spaces and patched factories set it). It should carry a
+        ``spec`` attribute, the recipe that makes it again from JSON (a :class:`~symnas.symbolic.spec.Spec`);
+        ``tree`` is then the dict of named placeholders.
+      conditions: ``{decision: [(parent decision, allowed values)]}`` beyond those the tree implies.
     """
 
     def __init__(self, tree: Any, name: str = "space", *, builder: Any = None, meta: Optional[dict] = None,
                  conditions: Optional[dict[str, list[tuple[str, frozenset]]]] = None) -> None:
+        conditions = dict(conditions or {})
+        tree = _inline(tree, conditions)
+        if builder is not None:
+            recipe = builder if isinstance(builder, Builder) else Builder(getattr(builder, "spec", builder), builder)
+            tree = Spec(built_by, (), {"builder": recipe, "choices": tree})
         self.tree = tree
         self.name = name
         self.root, self.table = compile_tree(tree)
         self._builder = builder
         self.meta = dict(meta or {})
-        self._extra_conditions = conditions or {}
+        self._extra_conditions = conditions
         for child, conds in self._extra_conditions.items():
             d = self.table[child]
             for parent, allowed in conds:
@@ -99,17 +115,58 @@ class Space:
         """The description (specs and values) that ``genome`` stands for."""
         if len(genome) != self.table.width:
             raise GenomeError(f"genome has {len(genome)} genes, the space needs {self.table.width}")
-        return self.root.decode(genome)
+        desc = self.root.decode(genome)
+        if self._extra_conditions:  # only the active decisions are part of the candidate
+            active = self.table.active(genome)
+            for index, keys in self._conditioned_keys().items():
+                if not active[index]:
+                    desc = _without(desc, keys)
+        return desc
 
     def encode(self, description: Any) -> Genome:
-        """The canonical genome of a description built by hand (or decoded earlier)."""
+        """The canonical genome of a description built by hand (or decoded earlier).
+
+        Inactive decisions may be left out (descriptions show only the active ones); for a patched or traced
+        space, the plain ``{decision name: value}`` dict is accepted too. Errors name the first key that does not
+        fit.
+        """
+        if isinstance(self.tree, Spec) and self.tree.target is built_by and isinstance(description, dict):
+            description = Spec(built_by, (), {"builder": self.tree.kwargs["builder"], "choices": description})
+        filled: dict[int, tuple] = {}
+        if self._extra_conditions:
+            defaults = self.root.decode(self.table.default_genome)
+            for index, keys in self._conditioned_keys().items():
+                if _missing(description, keys):
+                    description = _with(description, keys, _at(defaults, keys))
+                    filled[index] = keys
         genes: dict[int, Any] = {}
         if not self.root.match(description, genes):
-            raise SpaceError(f"the description does not fit space {self.name!r}: {_short(description)}")
+            raise SpaceError(f"the description does not fit space {self.name!r}: "
+                             f"{_misfit(self.root, description, self.table)}")
         g = list(self.table.default_genome)
         for slot, v in genes.items():
             g[slot] = v
+        if filled:
+            active = self.table.active(g)
+            for index in filled:
+                if active[index]:
+                    raise SpaceError(f"the description does not fit space {self.name!r}: decision "
+                                     f"{self.table.decisions[index].name!r} is active for these values but missing")
         return self.table.validate(g)
+
+    def _conditioned_keys(self) -> dict[int, tuple]:
+        """``{decision index: key path}`` of the decisions with conditions of their own (traced spaces)."""
+        cache = getattr(self, "_cond_cache", None)
+        if cache is None:
+            cache = {}
+            for name in self._extra_conditions:
+                d = self.table[name]
+                try:
+                    cache[d.index] = tuple(parse_path(d.path))
+                except DecisionError:  # inside a choice's candidate: not a key of the description
+                    pass
+            self._cond_cache = cache
+        return cache
 
     def params(self, genome: Genome) -> dict[str, Any]:
         """``{decision name: value}`` of the active decisions, with choice indices turned into labels."""
@@ -118,13 +175,8 @@ class Space:
         for d in self.table.decisions:
             if not active[d.index]:
                 continue
-            genes = genome[d.offset:d.offset + d.width]
-            if d.kind == "choice":
-                out[d.name] = self.choice_value(d.index, genes[0])
-            elif d.kind in ("subset", "perm"):
-                out[d.name] = [self.choice_value(d.index, i) for i in genes]
-            else:
-                out[d.name] = genes[0]
+            out[d.name] = d.ops.param(d, genome[d.offset:d.offset + d.width],
+                                      lambda i, d=d: self.choice_value(d.index, i))
         return out
 
     def choice_value(self, index: int, option: int) -> Any:
@@ -150,21 +202,30 @@ class Space:
         return cache
 
     # -- building -----------------------------------------------------------------------------------------
-    @property
-    def builder(self) -> Any:
-        """The builder of a patched or traced space (``None`` for a space of specs)."""
-        return self._builder
-
     def build(self, genome: Genome, seed: Optional[int] = None, device: Any = None) -> Any:
         """Decodes ``genome`` and builds it (fresh weights; reproducible with ``seed``)."""
         desc = self.decode(genome)
-        if self._builder is not None:
-            return self._builder(desc, seed=seed, device=device)
+        if self._builder is None and isinstance(desc, dict) and ("factory" in self.meta or "function" in self.meta):
+            raise BuildError(f"space {self.name!r} was written without the recipe of its "
+                             f"{'factory' if 'factory' in self.meta else 'function'} "
+                             f"{self.meta.get('factory') or self.meta.get('function')!r} (an older symnas): its "
+                             "candidates cannot be built from JSON; make the space again with sn.patch or sn.trace")
+        if self._builder is not None and isinstance(desc, Spec) and desc.target is built_by:
+            return self._builder(desc.kwargs["choices"], seed=seed, device=device)
         return _build(desc, seed=seed, device=device)
+
+    @property
+    def builder(self) -> Any:
+        """The live builder of a patched or traced space (``None`` for spaces of specs)."""
+        return self._builder
 
     # -- JSON ---------------------------------------------------------------------------------------------
     def to_dict(self) -> dict:
-        return {"format": "symnas.space/1", "name": self.name, "tree": _json_encode(self.tree), "meta": self.meta}
+        d = {"format": "symnas.space/1", "name": self.name, "tree": _json_encode(self.tree), "meta": self.meta}
+        if self._extra_conditions:
+            d["conditions"] = {child: [[parent, _json_encode(sorted(allowed))] for parent, allowed in conds]
+                               for child, conds in self._extra_conditions.items()}
+        return d
 
     def to_json(self) -> str:
         import json
@@ -175,7 +236,9 @@ class Space:
     def from_dict(cls, d: dict) -> "Space":
         if d.get("format") != "symnas.space/1":
             raise SpaceError(f"not a symnas space (format {d.get('format')!r})")
-        return cls(_json_decode(d["tree"]), d.get("name", "space"), meta=d.get("meta"))
+        conditions = {child: [(parent, frozenset(_json_decode(allowed))) for parent, allowed in conds]
+                      for child, conds in (d.get("conditions") or {}).items()}
+        return cls(_json_decode(d["tree"]), d.get("name", "space"), meta=d.get("meta"), conditions=conditions)
 
     @classmethod
     def from_json(cls, text: str) -> "Space":
@@ -184,7 +247,8 @@ class Space:
         return cls.from_dict(json.loads(text))
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Space) and _json_encode(self.tree) == _json_encode(other.tree)
+        return (isinstance(other, Space) and _json_encode(self.tree) == _json_encode(other.tree)
+                and self.to_dict().get("conditions") == other.to_dict().get("conditions"))
 
     def __hash__(self) -> int:
         return hash(self.to_json())
@@ -196,16 +260,14 @@ class Space:
         """A table of the decisions: path, kind, options or bounds, condition."""
         lines = []
         for d in self.table.decisions:
-            if d.kind in ("choice", "subset", "perm"):
-                opts = "{" + ", ".join(d.labels[:8]) + (", ..." if d.n > 8 else "") + "}"
-                if d.kind == "subset":
-                    opts = f"{d.k} of {opts}"
-            else:
-                opts = f"[{d.low:g}, {d.high:g}]" + (" log" if d.log else "") + (f" step {d.step:g}" if d.step and d.step != 1 else "")
+            opts = d.ops.describe(d)
             cond = ""
             if d.conditions:
+                merged: dict[int, set] = {}
+                for p, a in d.conditions:
+                    merged.setdefault(p, set()).update(a)
                 cond = "  if " + " or ".join(
-                    f"{self.table.decisions[p].name} in {sorted(a)}" for p, a in d.conditions)
+                    f"{self.table.decisions[p].name} in {sorted(a)}" for p, a in merged.items())
             lines.append(f"{d.name:<40} {d.kind:<7} {opts}{cond}")
         return "\n".join(lines)
 
@@ -226,11 +288,8 @@ def _forest_size(table: DecisionTable) -> float:
         kids = children.get(d.index, [])
         if not kids:
             return d.count()
-        if d.kind == "choice":
-            values: list = list(range(d.n))
-        elif d.kind == "int":
-            values = list(range(int(d.low), int(d.high) + 1, int(d.step or 1)))
-        else:
+        values = d.ops.values(d)
+        if values is None:
             raise SpaceError(f"{d.name}: conditions on a {d.kind} decision")
         total = 0.0
         for v in values:
@@ -247,5 +306,145 @@ def _forest_size(table: DecisionTable) -> float:
 
 
 def _short(x: Any) -> str:
-    text = repr(x)
+    text = fmt_value(x)
     return text if len(text) < 200 else text[:197] + "..."
+
+
+def _inline(tree: Any, conditions: dict) -> Any:
+    """``tree`` with every :class:`Space` inside replaced by its tree (its conditions join ``conditions``)."""
+    if isinstance(tree, Space):
+        if tree.constrained:
+            raise SpaceError(f"space {tree.name!r} has constraints: it cannot be placed inside another space "
+                             "(write its constraints in the outer space instead)")
+        for child, conds in tree._extra_conditions.items():
+            conditions.setdefault(child, []).extend(conds)
+        return tree.tree
+    if isinstance(tree, list):
+        return [_inline(v, conditions) for v in tree]
+    if isinstance(tree, tuple):
+        return tuple(_inline(v, conditions) for v in tree)
+    if isinstance(tree, dict):
+        return {k: _inline(v, conditions) for k, v in tree.items()}
+    if isinstance(tree, Spec) and (any(isinstance(v, Space) for v in tree.kwargs.values())
+                                   or any(isinstance(v, Space) for v in tree.args)):
+        return Spec(tree.target, tuple(_inline(a, conditions) for a in tree.args),
+                    {k: _inline(v, conditions) for k, v in tree.kwargs.items()})
+    return tree
+
+
+def _child(node: Any, key: Any) -> Any:
+    return (node.kwargs[key] if isinstance(key, str) else node.args[key]) if isinstance(node, Spec) else node[key]
+
+
+def _missing(tree: Any, keys: tuple) -> bool:
+    """True if the last key of ``keys`` is absent from its (present) dict."""
+    node = tree
+    for k in keys[:-1]:
+        try:
+            node = _child(node, k)
+        except (KeyError, IndexError, TypeError):
+            return False
+    return isinstance(node, dict) and keys[-1] not in node
+
+
+def _at(tree: Any, keys: tuple) -> Any:
+    for k in keys:
+        tree = _child(tree, k)
+    return tree
+
+
+def _with(tree: Any, keys: tuple, value: Any) -> Any:
+    """A copy of ``tree`` with ``value`` at ``keys`` (copies along the path only)."""
+    if not keys:
+        return value
+    k, rest = keys[0], keys[1:]
+    if isinstance(tree, Spec):
+        if isinstance(k, str):
+            return Spec(tree.target, tree.args, {**tree.kwargs, k: _with(tree.kwargs[k], rest, value)})
+        args = list(tree.args)
+        args[k] = _with(args[k], rest, value)
+        return Spec(tree.target, tuple(args), tree.kwargs)
+    if isinstance(tree, dict):
+        return {**tree, k: _with(tree.get(k), rest, value)}
+    seq = list(tree)
+    seq[k] = _with(seq[k], rest, value)
+    return tuple(seq) if isinstance(tree, tuple) else seq
+
+
+def _without(tree: Any, keys: tuple) -> Any:
+    """A copy of ``tree`` without the dict entry at ``keys``."""
+    if len(keys) == 1:
+        if isinstance(tree, dict):
+            return {k: v for k, v in tree.items() if k != keys[0]}
+        return tree
+    k, rest = keys[0], keys[1:]
+    try:
+        child = _child(tree, k)
+    except (KeyError, IndexError, TypeError):
+        return tree
+    return _with(tree, (k,), _without(child, rest))
+
+
+def _misfit(node: Any, value: Any, table: DecisionTable, path: str = "") -> str:
+    """Why ``value`` does not fit the compiled ``node``: the first key or decision that does not fit."""
+    where = path or "the root"
+    kind = type(node).__name__
+    if kind == "DictNode":
+        if not isinstance(value, dict):
+            return f"{where}: expected a dict with keys {node.keys}, got {_short(value)}"
+        for k in node.keys:
+            if k not in value:
+                return f"{_key(path, k)}: missing"
+        for k in value:
+            if k not in node.keys:
+                return f"{_key(path, k)}: unknown key (the space has {', '.join(map(repr, node.keys))})"
+        for k, n in zip(node.keys, node.items):
+            if not n.match(value[k], {}):
+                return _misfit(n, value[k], table, _key(path, k))
+    elif kind == "SpecNode":
+        want = Spec(node.target).path
+        if not isinstance(value, Spec) or value.path != want:
+            return f"{where}: expected {want.rsplit('.', 1)[-1]}(...), got {_short(value)}"
+        for i, (n, v) in enumerate(zip(node.args, value.args)):
+            if not n.match(v, {}):
+                return _misfit(n, v, table, f"{path}[{i}]")
+        if len(value.args) != len(node.args):
+            return f"{where}: {len(value.args)} positional arguments, the space has {len(node.args)}"
+        for k in node.keys:
+            if k not in value.kwargs:
+                return f"{_key(path, k)}: missing"
+        for k in value.kwargs:
+            if k not in node.keys:
+                return f"{_key(path, k)}: unknown argument (the space has {', '.join(map(repr, node.keys))})"
+        for k, n in zip(node.keys, node.kwargs):
+            if not n.match(value.kwargs[k], {}):
+                return _misfit(n, value.kwargs[k], table, _key(path, k))
+    elif kind == "ListNode":
+        if not isinstance(value, (list, tuple)) or len(value) != len(node.items):
+            return f"{where}: expected a list of {len(node.items)}, got {_short(value)}"
+        for i, (n, v) in enumerate(zip(node.items, value)):
+            if not n.match(v, {}):
+                return _misfit(n, v, table, f"{path}[{i}]")
+    elif kind == "Const":
+        return f"{where}: expected {_short(node.value)}, got {_short(value)}"
+    elif hasattr(node, "decision"):
+        d = node.decision
+        cands = getattr(node, "cands", None)
+        if d.kind == "choice" and cands and any(c.has_decisions for c in cands):
+            # a choice among sub-spaces: the reason of the candidate that fits deepest
+            reasons = [(i, _misfit(c, value, table, path)) for i, c in enumerate(cands) if not c.match(value, {})]
+            if len(reasons) == len(cands):
+                i, best = max(reasons, key=lambda r: len(r[1].split(": ", 1)[0]))
+                if len(best.split(": ", 1)[0]) > len(where):
+                    return f"{best} (in option {d.labels[i]} of decision {d.name!r})"
+        if d.kind in ("int", "float"):
+            return f"{where} (decision {d.name!r}): {_short(value)} is not a {d.kind} in [{d.low:g}, {d.high:g}]"
+        return (f"{where} (decision {d.name!r}): {_short(value)} fits none of its options "
+                f"{{{', '.join(d.labels[:8])}{', ...' if d.n > 8 else ''}}}")
+    return f"{where}: the values of tied decisions disagree ({_short(value)})"
+
+
+def _key(path: str, key: str) -> str:
+    if not path:
+        return key if key.isidentifier() else f"[{key!r}]"
+    return f"{path}.{key}" if key.isidentifier() else f"{path}[{key!r}]"

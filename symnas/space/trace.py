@@ -28,9 +28,9 @@ from symnas.errors import DecisionError, SpaceError
 from symnas.symbolic.placeholders import (FloatRange, IntRange, ManyOf, OneOf, Permutation, Placeholder, active_resolver,
                                           set_active_resolver)
 from symnas.space.space import Space
-from symnas.symbolic.spec import target_path
+from symnas.symbolic.spec import Spec, target_path
 
-__all__ = ["trace", "current", "Tracer", "Resolver", "TracedBuilder"]
+__all__ = ["trace", "current", "Tracer", "TracedBuilder", "Resolver"]
 
 _MAX_RUNS = 2000
 _MAX_INT_VALUES = 32
@@ -186,9 +186,24 @@ class Tracer:
         return pos
 
 
-class _TracedBuilder:
-    def __init__(self, fn: Callable[..., Any], args: tuple, kwargs: dict) -> None:
-        self.fn, self.args, self.kwargs = fn, args, kwargs
+class TracedBuilder:
+    """Builds a candidate of a traced function: runs ``fn(*args, **kwargs)`` with the chosen values.
+
+    ``spec`` is its recipe: the function named by import path, so a description read from JSON builds in any
+    process where the function's module is registered or allowed (``sn.allow_import``).
+
+    Example::
+
+        b = TracedBuilder(make_net)
+        model = b({"depth": 2, "act0": nn.GELU, "act1": nn.ReLU}, seed=0)
+    """
+
+    def __init__(self, fn: Callable[..., Any], args: Any = (), kwargs: Optional[dict] = None) -> None:
+        self.fn, self.args, self.kwargs = fn, tuple(args), dict(kwargs or {})
+        self.spec = Spec(TracedBuilder, (), {"fn": fn, "args": list(self.args), "kwargs": dict(self.kwargs)})
+
+    def __repr__(self) -> str:
+        return f"TracedBuilder({target_path(self.fn)})"
 
     def __call__(self, description: dict[str, Any], seed: Optional[int] = None, device: Any = None) -> Any:
         import torch
@@ -210,7 +225,7 @@ def trace(fn: Callable[..., Any], *args: Any, name: Optional[str] = None, **kwar
     conditions = {}
     for n, (p, vals) in parent.items():
         conditions[n] = [(p, vals if isinstance(found[p], OneOf) else frozenset(vals))]
-    return Space(tree, name=name or getattr(fn, "__name__", "traced"), builder=_TracedBuilder(fn, args, kwargs),
+    return Space(tree, name=name or getattr(fn, "__name__", "traced"), builder=TracedBuilder(fn, args, kwargs),
                  conditions=conditions, meta={"function": target_path(fn)})
 
 
@@ -231,5 +246,3 @@ class Resolver(_Context):
     def resolve(self, ph: Placeholder) -> Any:
         return self._value(self.name_of(ph), ph)
 
-
-TracedBuilder = _TracedBuilder  # the builder of traced spaces (``fn``, ``args``, ``kwargs``)

@@ -133,7 +133,7 @@ class GraphWalk:
             for t in self.tensors(node):
                 for lab in self.labels.get(t) or []:
                     if isinstance(lab, tuple):
-                        self.plan.freeze(lab, "it is part of the model's output")
+                        self.plan.mark_output(lab)
             return
         if _shape(node) is None and not isinstance(node.meta.get("tensor_meta"), (tuple, list)):
             return  # sizes, ints, None

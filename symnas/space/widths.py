@@ -26,6 +26,7 @@ from typing import Any, Optional, Sequence
 
 from symnas.errors import SpaceError
 from symnas.symbolic.placeholders import OneOf, Placeholder
+from symnas.symbolic.spec import Spec
 from symnas.space.widthgraph import GraphWalk, known_layer
 
 __all__ = ["Width", "WidthPlan", "analyse", "make_divisible"]
@@ -52,6 +53,11 @@ class Width:
 
         sn.Width("layer3.*", sn.oneof([0.5, 1.0, 1.5]), name="stage3", divisor=4)
     """
+
+    def __new__(klass, *args: Any, **kwargs: Any) -> "Width":
+        self = super().__new__(klass)
+        self.spec = Spec(klass, args, kwargs)  # the rule as written: a patched space's recipe names it in JSON
+        return self
 
     def __init__(self, where: str, mult: Any = None, *, channels: Any = None, name: Optional[str] = None,
                  divisor: int = 1, cls: Optional[type] = None) -> None:
@@ -108,6 +114,7 @@ class WidthPlan:
         self._producer: dict[str, int] = {}
         self._args: dict[str, dict[str, Any]] = {}
         self._alias: dict[int, Lab] = {}  # root group -> the label its width equals (a concatenation)
+        self._output: set[int] = set()    # root groups that reach the model's output
 
     # -- union-find ---------------------------------------------------------------------------------------
     def new(self, size: int) -> int:
@@ -189,11 +196,22 @@ class WidthPlan:
     def base(self, g: int) -> int:
         return self._base[self.find(g)]
 
-    def fixed(self, g: int) -> Optional[str]:
+    def fixed(self, g: int, output_ok: bool = False) -> Optional[str]:
+        """Why group ``g`` cannot change (``None`` if it can); with ``output_ok`` a width that reaches the model's
+        output may change (a rule that sets it explicitly)."""
         r = self.find(g)
         if r in self._alias:
             return "its width follows other widths it is combined with (a concatenation)"
-        return self._fixed.get(r)
+        if r in self._fixed:
+            return self._fixed[r]
+        if r in self._output and not output_ok:
+            return "it is part of the model's output"
+        return None
+
+    def mark_output(self, lab: Lab) -> None:
+        """The dimension ``lab`` is part of the model's output (walked last, so the groups are final)."""
+        for g, _ in (self.norm(lab) or ((), 0))[0]:
+            self._output.add(self.find(g))
 
     def divisor(self, g: int) -> int:
         return self._div.get(self.find(g), 1)

@@ -56,7 +56,8 @@ class ArchState:
         self.genome: list[Any] = list(table.default_genome)
         self.slot_decision: dict[int, Decision] = {}
         for d in table.decisions:
-            if d.kind in ("choice", "subset"):
+            slots = d.ops.slots(d)
+            if slots is not None and slots.rows == 1:  # every gene picks one of the same candidates
                 for i in range(d.width):
                     self.slot_decision[d.offset + i] = d
         self.modes: dict[int, str] = {s: "fixed" for s in self.slot_decision}

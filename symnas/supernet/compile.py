@@ -270,7 +270,8 @@ class Supernet(nn.Module):
         out = []
         for key in decisions:
             d = self.space.table[key]
-            if d.kind not in ("choice", "subset"):
+            slots = d.ops.slots(d)
+            if slots is None or slots.rows != 1:
                 raise SupernetError(f"{d.path}: only choice decisions have modes (this one is {d.kind})")
             out.extend(range(d.offset, d.offset + d.width))
         return out
@@ -319,7 +320,8 @@ class Supernet(nn.Module):
         candidate remains; distinct/sorted ``manyof`` constraints respected)."""
         g = list(self.state.genome)
         for d in self.space.table.decisions:
-            if d.kind not in ("choice", "subset"):
+            slots = d.ops.slots(d)
+            if slots is None or slots.rows != 1:
                 continue
             taken: list[int] = []
             for i in range(d.width):
@@ -327,13 +329,13 @@ class Supernet(nn.Module):
                 for j, lab in enumerate(d.labels):
                     if _excluded(self.space, d.index, j, lab, exclude) and len(exclude) < d.n:
                         a[j] = float("-inf")
-                if d.kind == "subset" and d.distinct:
+                if slots.distinct:
                     for j in taken:
                         a[j] = float("-inf")
                 pick = int(torch.argmax(a))
                 taken.append(pick)
                 g[d.offset + i] = pick
-            if d.kind == "subset" and d.sorted:
+            if slots.sorted:
                 g[d.offset:d.offset + d.width] = sorted(taken)
         return self.space.table.canonical(g)
 

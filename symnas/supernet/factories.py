@@ -33,6 +33,7 @@ from torch.nn import functional as F
 from symnas.space.patching import PatchedBuilder
 from symnas.space.trace import Resolver, TracedBuilder
 from symnas.symbolic.placeholders import OneOf, Placeholder
+from symnas.symbolic.spec import Spec
 from symnas.space.rules import module_path
 from symnas.space.space import Space
 from symnas.supernet.choices import ArchState, LayerChoice, SupernetError
@@ -149,6 +150,13 @@ class SlicedModule(nn.Module):
                 out[prefix + k] = v.detach().clone()
 
 
+def _choices(description: Any) -> dict[str, Any]:
+    """``{decision name: value}`` of a patched space's description (``built_by(builder=..., choices={...})``)."""
+    if isinstance(description, Spec):
+        return dict(description.kwargs["choices"])
+    return dict(description)
+
+
 def _targets(root: nn.Module, dotted: str) -> list[tuple[Any, str]]:
     """``(parent, attribute)`` of every module at ``dotted``, descending into the candidates of choice modules
     that have the next attribute (an original block inside a replace choice)."""
@@ -190,7 +198,7 @@ def compile_patched(space: Space, state: ArchState, seed: Optional[int] = None) 
                             "argument or a define-by-run call); a supernet shares weights only across module "
                             "choices and widths: fix it (sn.patch(..., arg=value)) or search it with a multi-trial "
                             "algorithm")
-    desc = dict(space.decode(t.default_genome))
+    desc = _choices(space.decode(t.default_genome))
     plan = builder.plan(desc)
     for name in plan.width_slots:  # the largest widths
         d = t[name]

@@ -162,7 +162,7 @@ def perturbation_select(net: Supernet, data: Data, n_val: int = 512, exclude: Se
     saved = {s: set(m) for s, m in st.masks.items()}
     try:
         for d in net.space.table.decisions:
-            if d.kind != "choice" or st.mode(d.offset) != "weighted":
+            if not d.ops.single_index or st.mode(d.offset) != "weighted":
                 continue
             s = d.offset
             cands = [j for j in range(d.n) if net.space.choice_value(d.index, j) not in exclude

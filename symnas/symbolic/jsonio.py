@@ -3,8 +3,11 @@
 Format: plain JSON values as themselves; ``{"_spec": "pkg.mod.Class", "args": [...], "kwargs": {...}}`` for a spec;
 ``{"_ref": "torch.nn.modules.activation.ReLU"}`` for a class or function used as a value (resolved lazily through
 the registry / allow-list when built); ``{"_tuple": [...]}``; ``{"_dict": {...}}`` for a dict whose keys start with
-``_``; placeholders as ``{"_oneof": [...]}``, ``{"_manyof": [...], "k": 2}``, ``{"_int": [lo, hi]}``,
-``{"_float": [lo, hi]}``, ``{"_perm": [...]}`` with their options; non-finite floats as ``{"_float_value": "nan"}``.
+``_``; placeholders as ``{"_oneof": [...]}``, ``{"_ordinal": [...]}``, ``{"_manyof": [...], "k": 2}``,
+``{"_int": [lo, hi]}``, ``{"_float": [lo, hi]}``, ``{"_perm": [...]}`` with their options (each placeholder class
+writes and reads its own form, see :data:`symnas.symbolic.placeholders.JSON_TAGS`); non-finite floats as
+``{"_float_value": "nan"}``;
+``{"_builder": <spec>}`` for the recipe of a patched factory or traced function (:class:`~symnas.symbolic.spec.Builder`).
 
 Example::
 
@@ -18,8 +21,8 @@ import math
 from typing import Any
 
 from symnas.errors import SymnasError
-from symnas.symbolic.placeholders import FloatRange, IntRange, ManyOf, OneOf, Permutation
-from symnas.symbolic.spec import Spec, target_path
+from symnas.symbolic.placeholders import JSON_TAGS, Placeholder
+from symnas.symbolic.spec import Builder, Spec, target_path
 
 __all__ = ["to_json", "from_json", "encode", "decode", "Ref"]
 
@@ -51,11 +54,6 @@ class Ref:
         return resolve(self.path)(*args, **kwargs)
 
 
-def _opt(d: dict, key: str, value: Any, default: Any = None) -> None:
-    if value != default:
-        d[key] = value
-
-
 def encode(x: Any) -> Any:
     """The JSON-ready form of a space or description tree."""
     if x is None or isinstance(x, (bool, int, str)):
@@ -78,38 +76,10 @@ def encode(x: Any) -> Any:
         return {"_dict": body} if any(k.startswith("_") for k in body) else body
     if isinstance(x, Ref):
         return {"_ref": x.path}
-    if isinstance(x, OneOf):
-        d = {"_oneof": [encode(c) for c in x.candidates]}
-        _opt(d, "name", x.name)
-        _opt(d, "ordered", x.ordered, False)
-        _opt(d, "hints", x.hints)
-        return d
-    if isinstance(x, ManyOf):
-        d = {"_manyof": [encode(c) for c in x.candidates], "k": x.k}
-        _opt(d, "name", x.name)
-        _opt(d, "distinct", x.distinct, True)
-        _opt(d, "sorted", x.sorted, False)
-        _opt(d, "hints", x.hints)
-        return d
-    if isinstance(x, IntRange):
-        d = {"_int": [x.low, x.high]}
-        _opt(d, "name", x.name)
-        _opt(d, "step", x.step, 1)
-        _opt(d, "log", x.log, False)
-        _opt(d, "hints", x.hints)
-        return d
-    if isinstance(x, FloatRange):
-        d = {"_float": [x.low, x.high]}
-        _opt(d, "name", x.name)
-        _opt(d, "scale", x.scale, "linear")
-        _opt(d, "step", x.step)
-        _opt(d, "hints", x.hints)
-        return d
-    if isinstance(x, Permutation):
-        d = {"_perm": [encode(c) for c in x.items]}
-        _opt(d, "name", x.name)
-        _opt(d, "hints", x.hints)
-        return d
+    if isinstance(x, Builder):
+        return {"_builder": encode(x.spec)}
+    if isinstance(x, Placeholder):
+        return x.to_json(encode)
     if isinstance(x, type) or callable(x) and hasattr(x, "__qualname__") and hasattr(x, "__module__"):
         return {"_ref": target_path(x)}
     raise SymnasError(f"cannot write {type(x).__name__} value {x!r} as JSON")
@@ -130,23 +100,14 @@ def decode(j: Any, where: str = "json") -> Any:
         return {k: decode(v, where) for k, v in j["_dict"].items()}
     if "_ref" in j:
         return Ref(j["_ref"])
+    if "_builder" in j:
+        return Builder(decode(j["_builder"], where))
     if "_float_value" in j:
         return float(j["_float_value"])
-    if "_oneof" in j:
-        return OneOf([decode(c, where) for c in j["_oneof"]], j.get("name"), ordered=j.get("ordered", False),
-                     hints=j.get("hints"))
-    if "_manyof" in j:
-        return ManyOf(j["k"], [decode(c, where) for c in j["_manyof"]], j.get("name"),
-                      distinct=j.get("distinct", True), sorted=j.get("sorted", False), hints=j.get("hints"))
-    if "_int" in j:
-        lo, hi = j["_int"]
-        return IntRange(lo, hi, j.get("name"), step=j.get("step", 1), log=j.get("log", False), hints=j.get("hints"))
-    if "_float" in j:
-        lo, hi = j["_float"]
-        return FloatRange(lo, hi, j.get("name"), scale=j.get("scale", "linear"), step=j.get("step"),
-                          hints=j.get("hints"))
-    if "_perm" in j:
-        return Permutation([decode(c, where) for c in j["_perm"]], j.get("name"), hints=j.get("hints"))
+    for key in j:
+        cls = JSON_TAGS.get(key)
+        if cls is not None:
+            return cls.from_json(j, lambda v: decode(v, where))
     bad = [k for k in j if k.startswith("_")]
     if bad:
         raise SymnasError(f"{where}: unknown tag {bad[0]!r}")

@@ -11,19 +11,31 @@ Example::
     width = sn.intv(16, 128, step=16)
     lr = sn.floatv(1e-4, 1e-1, scale="log")
     ops = sn.manyof(2, ["conv", "pool", "skip"], distinct=True, sorted=True)
+    depth = sn.ordinal([2, 4, 8])        # values with an order: mutation moves to a neighbour
+
+Each placeholder class owns its JSON form (``json_tag``, :meth:`Placeholder.to_json`, :meth:`Placeholder.from_json`,
+registered by tag in :data:`JSON_TAGS`); its behaviour as a decision (sampling, mutation, grids, conversions) is
+owned by the decision kind of the same ``kind`` name in :mod:`symnas.genome.kinds`. A new kind is one placeholder
+class here and one kind class there.
 """
 from __future__ import annotations
 
 import math
 import threading
-from typing import Any, Iterable, Literal, Optional, Sequence
+from typing import Any, Callable, ClassVar, Iterable, Literal, Optional, Sequence
 
 from symnas.errors import SpaceError
 
 __all__ = [
-    "Placeholder", "OneOf", "ManyOf", "IntRange", "FloatRange", "Permutation",
-    "oneof", "manyof", "intv", "floatv", "boolv", "permutation",
+    "Placeholder", "OneOf", "Ordinal", "ManyOf", "IntRange", "FloatRange", "Permutation", "JSON_TAGS",
+    "oneof", "ordinal", "manyof", "intv", "floatv", "boolv", "permutation",
 ]
+
+#: JSON tag (``"_oneof"``, ...) -> placeholder class; filled by each class that declares a ``json_tag``.
+JSON_TAGS: dict[str, type["Placeholder"]] = {}
+
+Encoder = Callable[[Any], Any]
+Decoder = Callable[[Any], Any]
 
 
 def _where(name: Optional[str]) -> str:
@@ -34,7 +46,17 @@ class Placeholder:
     """Base class of all placeholders. ``name`` ties every use of the placeholder to one decision."""
 
     __slots__ = ("name", "hints")
-    kind: str = ""
+    kind: ClassVar[str] = ""
+    #: The JSON key that marks this placeholder (``{"_oneof": [...], ...}``); set by every concrete class.
+    json_tag: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        tag = cls.__dict__.get("json_tag")
+        if tag:
+            if tag in JSON_TAGS:
+                raise SpaceError(f"JSON tag {tag!r} of {cls.__name__} is taken by {JSON_TAGS[tag].__name__}")
+            JSON_TAGS[tag] = cls
 
     def __init__(self, name: Optional[str] = None, hints: Any = None) -> None:
         if name is not None and (not isinstance(name, str) or not name):
@@ -59,11 +81,37 @@ class Placeholder:
         )
 
     def __repr__(self) -> str:
-        body = ", ".join(f"{k}={v!r}" for k, v in self._fields() if v is not None)
+        from symnas.symbolic.spec import fmt_value  # classes by name: nn.GELU
+
+        body = ", ".join(f"{k}={fmt_value(v)}" for k, v in self._fields() if v is not None)
         return f"{type(self).__name__}({body})"
 
     def _fields(self) -> list[tuple[str, Any]]:
         return [("name", self.name)]
+
+    # -- JSON ---------------------------------------------------------------------------------------------
+    def to_json(self, encode: Encoder) -> dict[str, Any]:
+        """The JSON-ready form; ``encode`` writes nested values (candidates)."""
+        raise NotImplementedError
+
+    @classmethod
+    def from_json(cls, j: dict[str, Any], decode: Decoder) -> "Placeholder":
+        """Rebuilds the placeholder from :meth:`to_json`'s form; ``decode`` reads nested values."""
+        raise NotImplementedError
+
+    def _items_json(self, items: tuple, encode: Encoder) -> dict[str, Any]:
+        """``{tag: [items], "name": ..., "hints": ...}``: the form of placeholders built as ``cls(items, name,
+        hints=...)``, read back by :meth:`_from_items_json`."""
+        d: dict[str, Any] = {self.json_tag: [encode(c) for c in items]}
+        if self.name is not None:
+            d["name"] = self.name
+        if self.hints is not None:
+            d["hints"] = self.hints
+        return d
+
+    @classmethod
+    def _from_items_json(cls, j: dict[str, Any], decode: Decoder) -> "Placeholder":
+        return cls([decode(c) for c in j[cls.json_tag]], j.get("name"), hints=j.get("hints"))  # type: ignore[call-arg]
 
 
 class OneOf(Placeholder):
@@ -71,6 +119,7 @@ class OneOf(Placeholder):
 
     __slots__ = ("candidates", "ordered")
     kind = "choice"
+    json_tag = "_oneof"
 
     def __init__(self, candidates: Iterable[Any], name: Optional[str] = None, *, ordered: bool = False,
                  hints: Any = None) -> None:
@@ -88,12 +137,67 @@ class OneOf(Placeholder):
     def _fields(self) -> list[tuple[str, Any]]:
         return [("candidates", list(self.candidates)), ("name", self.name), ("ordered", self.ordered or None)]
 
+    def to_json(self, encode: Encoder) -> dict[str, Any]:
+        d: dict[str, Any] = {self.json_tag: [encode(c) for c in self.candidates]}
+        if self.name is not None:
+            d["name"] = self.name
+        if self.ordered:
+            d["ordered"] = True
+        if self.hints is not None:
+            d["hints"] = self.hints
+        return d
+
+    @classmethod
+    def from_json(cls, j: dict[str, Any], decode: Decoder) -> "Placeholder":
+        return OneOf([decode(c) for c in j[cls.json_tag]], j.get("name"), ordered=j.get("ordered", False),
+                     hints=j.get("hints"))
+
+
+class Ordinal(OneOf):
+    """One of ``values`` that have an order (``small < medium < large``; ``2 < 4 < 8``).
+
+    Sampled like a choice, mutated to a neighbouring value, and compared by position in conditions
+    (``depth >= 4``). Values may be sub-spaces, as for :class:`OneOf`. ``ordered`` is always True, so code that
+    knows only :class:`OneOf` treats it as an ordered choice.
+    """
+
+    __slots__ = ()
+    kind = "ordinal"
+    json_tag = "_ordinal"
+
+    def __init__(self, values: Iterable[Any], name: Optional[str] = None, *, hints: Any = None) -> None:
+        if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+            raise SpaceError(f"ordinal{_where(name)}: values must be a list, got {type(values).__name__}")
+        values = tuple(values)
+        if not values:
+            raise SpaceError(f"ordinal{_where(name)}: empty value list")
+        super().__init__(values, name, ordered=True, hints=hints)
+
+    @property
+    def values(self) -> tuple:
+        """The values, lowest first (the same tuple as ``candidates``)."""
+        return self.candidates
+
+    def _key(self) -> tuple:
+        return (self.name, self.candidates)
+
+    def _fields(self) -> list[tuple[str, Any]]:
+        return [("values", list(self.candidates)), ("name", self.name)]
+
+    def to_json(self, encode: Encoder) -> dict[str, Any]:
+        return self._items_json(self.candidates, encode)
+
+    @classmethod
+    def from_json(cls, j: dict[str, Any], decode: Decoder) -> "Placeholder":
+        return cls._from_items_json(j, decode)
+
 
 class ManyOf(Placeholder):
     """Choose ``k`` of ``candidates`` (a list of k values), optionally distinct and/or sorted by candidate order."""
 
     __slots__ = ("k", "candidates", "distinct", "sorted")
     kind = "subset"
+    json_tag = "_manyof"
 
     def __init__(self, k: int, candidates: Iterable[Any], name: Optional[str] = None, *, distinct: bool = True,
                  sorted: bool = False, hints: Any = None) -> None:  # noqa: A002 - mirrors pg.manyof
@@ -114,12 +218,30 @@ class ManyOf(Placeholder):
         return [("k", self.k), ("candidates", list(self.candidates)), ("name", self.name),
                 ("distinct", self.distinct), ("sorted", self.sorted)]
 
+    def to_json(self, encode: Encoder) -> dict[str, Any]:
+        d: dict[str, Any] = {self.json_tag: [encode(c) for c in self.candidates], "k": self.k}
+        if self.name is not None:
+            d["name"] = self.name
+        if not self.distinct:
+            d["distinct"] = False
+        if self.sorted:
+            d["sorted"] = True
+        if self.hints is not None:
+            d["hints"] = self.hints
+        return d
+
+    @classmethod
+    def from_json(cls, j: dict[str, Any], decode: Decoder) -> "Placeholder":
+        return ManyOf(j["k"], [decode(c) for c in j[cls.json_tag]], j.get("name"),
+                      distinct=j.get("distinct", True), sorted=j.get("sorted", False), hints=j.get("hints"))
+
 
 class IntRange(Placeholder):
     """An integer in ``[low, high]`` (both inclusive), on a grid of ``step``, linear or log scale."""
 
     __slots__ = ("low", "high", "step", "log")
     kind = "int"
+    json_tag = "_int"
 
     def __init__(self, low: int, high: int, name: Optional[str] = None, *, step: int = 1, log: bool = False,
                  hints: Any = None) -> None:
@@ -148,12 +270,30 @@ class IntRange(Placeholder):
     def count(self) -> int:
         return (self.high - self.low) // self.step + 1
 
+    def to_json(self, encode: Encoder) -> dict[str, Any]:
+        d: dict[str, Any] = {self.json_tag: [self.low, self.high]}
+        if self.name is not None:
+            d["name"] = self.name
+        if self.step != 1:
+            d["step"] = self.step
+        if self.log:
+            d["log"] = True
+        if self.hints is not None:
+            d["hints"] = self.hints
+        return d
+
+    @classmethod
+    def from_json(cls, j: dict[str, Any], decode: Decoder) -> "Placeholder":
+        lo, hi = j[cls.json_tag]
+        return IntRange(lo, hi, j.get("name"), step=j.get("step", 1), log=j.get("log", False), hints=j.get("hints"))
+
 
 class FloatRange(Placeholder):
     """A float in ``[low, high]``; ``scale`` is ``'linear'`` or ``'log'``; ``step`` quantises (linear only)."""
 
     __slots__ = ("low", "high", "scale", "step")
     kind = "float"
+    json_tag = "_float"
 
     def __init__(self, low: float, high: float, name: Optional[str] = None, *,
                  scale: Literal["linear", "log"] = "linear", step: Optional[float] = None, hints: Any = None) -> None:
@@ -182,12 +322,31 @@ class FloatRange(Placeholder):
         return [("low", self.low), ("high", self.high), ("name", self.name),
                 ("scale", self.scale if self.scale != "linear" else None), ("step", self.step)]
 
+    def to_json(self, encode: Encoder) -> dict[str, Any]:
+        d: dict[str, Any] = {self.json_tag: [self.low, self.high]}
+        if self.name is not None:
+            d["name"] = self.name
+        if self.scale != "linear":
+            d["scale"] = self.scale
+        if self.step is not None:
+            d["step"] = self.step
+        if self.hints is not None:
+            d["hints"] = self.hints
+        return d
+
+    @classmethod
+    def from_json(cls, j: dict[str, Any], decode: Decoder) -> "Placeholder":
+        lo, hi = j[cls.json_tag]
+        return FloatRange(lo, hi, j.get("name"), scale=j.get("scale", "linear"), step=j.get("step"),
+                          hints=j.get("hints"))
+
 
 class Permutation(Placeholder):
     """An ordering of all ``items``."""
 
     __slots__ = ("items",)
     kind = "perm"
+    json_tag = "_perm"
 
     def __init__(self, items: Iterable[Any], name: Optional[str] = None, *, hints: Any = None) -> None:
         super().__init__(name, hints)
@@ -201,6 +360,13 @@ class Permutation(Placeholder):
     def _fields(self) -> list[tuple[str, Any]]:
         return [("items", list(self.items)), ("name", self.name)]
 
+    def to_json(self, encode: Encoder) -> dict[str, Any]:
+        return self._items_json(self.items, encode)
+
+    @classmethod
+    def from_json(cls, j: dict[str, Any], decode: Decoder) -> "Placeholder":
+        return cls._from_items_json(j, decode)
+
 
 def oneof(candidates: Sequence[Any], name: Optional[str] = None, *, ordered: bool = False,
           hints: Any = None) -> Any:
@@ -210,6 +376,17 @@ def oneof(candidates: Sequence[Any], name: Optional[str] = None, *, ordered: boo
     define-by-run function (:func:`symnas.trace`) it returns the chosen value.
     """
     return _maybe_resolve(OneOf(candidates, name, ordered=ordered, hints=hints))
+
+
+def ordinal(values: Sequence[Any], name: Optional[str] = None, *, hints: Any = None) -> Any:
+    """One of ``values``, which have an order (lowest first): sampled like a choice, mutated to a neighbouring
+    value, compared by position in conditions.
+
+    Example::
+
+        width = sn.ordinal([16, 32, 64, 128], name="width")
+    """
+    return _maybe_resolve(Ordinal(values, name, hints=hints))
 
 
 def manyof(k: int, candidates: Sequence[Any], name: Optional[str] = None, *, distinct: bool = True,

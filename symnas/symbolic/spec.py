@@ -35,7 +35,7 @@ from symnas.errors import BuildError, SpaceError
 from symnas.symbolic.placeholders import Placeholder
 
 __all__ = ["Spec", "spec", "searchable", "register", "resolve", "allow_import", "target_path", "is_symbolic",
-           "contains"]
+           "contains", "Builder", "fmt_value"]
 
 T = TypeVar("T")
 _REGISTRY: dict[str, Any] = {}
@@ -214,7 +214,7 @@ class Spec:
         return self._hash
 
     def __repr__(self) -> str:
-        parts = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs.items()]
+        parts = [fmt_value(a) for a in self.args] + [f"{k}={fmt_value(v)}" for k, v in self.kwargs.items()]
         return f"{self.name}({', '.join(parts)})"
 
     def __iter__(self):
@@ -230,6 +230,70 @@ class Spec:
         from symnas.symbolic.jsonio import to_json
 
         return to_json(self)
+
+
+class Builder:
+    """A builder named by a spec: building ``spec`` gives a callable ``(choices, seed=None, device=None) -> object``
+    (or a space whose ``builder`` is one). Patched factories and traced functions are recorded this way, so their
+    candidates build from JSON in any process. The space compiler treats it as one opaque value: placeholders in
+    the recipe (a rule's options) are data, not decisions.
+
+    Example::
+
+        b = Builder(Spec(TracedBuilder, (), {"fn": make_net, "args": [], "kwargs": {}}))
+        assert from_json(to_json(b)) == b
+    """
+
+    __slots__ = ("spec", "made")
+
+    def __init__(self, spec: Any, made: Any = None) -> None:
+        self.spec = spec
+        self.made = made  # the live builder object, once made (in the process that wrote the space: at once)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Builder) and self.spec == other.spec
+
+    def __hash__(self) -> int:
+        return hash(("Builder", self.spec))
+
+    def __repr__(self) -> str:
+        sp = self.spec
+        if isinstance(sp, Spec):
+            values = list(sp.args) + list(sp.kwargs.values())
+            first = fmt_value(values[0]) + (", ..." if len(values) > 1 else "") if values else ""
+            return f"{sp.name}({first})"
+        return fmt_value(sp)
+
+
+def fmt_value(v: Any) -> str:
+    """A short readable form of a description value: classes and functions by name (``nn.GELU``, ``make_cnn``),
+    containers element by element, everything else by ``repr``.
+
+    Example::
+
+        >>> import torch.nn as nn
+        >>> fmt_value([nn.GELU, 3, "a"])
+        "[nn.GELU, 3, 'a']"
+    """
+    if isinstance(v, (Spec, Builder, Placeholder)):
+        return repr(v)
+    if isinstance(v, list):
+        return "[" + ", ".join(fmt_value(x) for x in v) + "]"
+    if isinstance(v, tuple):
+        return "(" + ", ".join(fmt_value(x) for x in v) + ("," if len(v) == 1 else "") + ")"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k!r}: {fmt_value(x)}" for k, x in v.items()) + "}"
+    path = getattr(v, "path", None) if type(v).__name__ == "Ref" else None
+    if path is None and (isinstance(v, type) or inspect.isfunction(v) or inspect.isbuiltin(v)):
+        try:
+            path = target_path(v)
+        except AttributeError:
+            path = None
+    if isinstance(path, str):
+        if path.startswith("torch.nn."):
+            return "nn." + path.rsplit(".", 1)[-1]
+        return path.rsplit(".", 1)[-1]
+    return repr(v)
 
 
 def _freeze(v: Any) -> Any:

@@ -6,7 +6,7 @@ import re
 from typing import Any, Iterator, Mapping
 
 from symnas.errors import DecisionError
-from symnas.symbolic.spec import Spec
+from symnas.symbolic.spec import Spec, _signature
 
 __all__ = ["parse_path", "get", "rebind", "items"]
 
@@ -48,10 +48,38 @@ def get(tree: Any, path: str) -> Any:
     return node
 
 
+def _default(node: Spec, key: str, path: str) -> Any:
+    """The value of a keyword argument a spec leaves at its default (from the target's signature)."""
+    if isinstance(node.target, str):  # read from JSON: the target is not imported here
+        raise DecisionError(f"no value at {path!r}: {node.name} leaves {key!r} at its default, and its target "
+                            f"{node.path!r} is not imported; give {key!r} in the description or build it first")
+    sig = _signature(node.target)
+    if sig is not None:
+        p = sig.parameters.get(key)
+        if p is not None and p.default is not p.empty:
+            return p.default
+        if p is None and any(q.kind == q.VAR_KEYWORD for q in sig.parameters.values()):
+            return _UNSET
+        names = ", ".join(n for n in sig.parameters)
+        raise DecisionError(f"no value at {path!r}: {node.name} has no argument {key!r} (arguments: {names})")
+    return _UNSET
+
+
+_UNSET = object()
+
+
 def _replace(node: Any, keys: list[Any], value: Any, path: str) -> Any:
     if not keys:
         return value
     key, rest = keys[0], keys[1:]
+    if isinstance(node, Spec) and isinstance(key, str) and key not in node.kwargs:
+        child = _default(node, key, path)  # an argument left at its default can be rebound too
+        if child is _UNSET and rest:
+            raise DecisionError(f"no value at {path!r} (failed at {key!r})")
+        new = _replace(child, rest, value, path)
+        return Spec(node.target, node.args, {**node.kwargs, key: new})
+    if isinstance(node, dict) and not rest and key not in node:
+        return {**node, key: value}  # a new entry (e.g. a decision that becomes active)
     new = _replace(_child(node, key, path), rest, value, path)
     if isinstance(node, Spec):
         if isinstance(key, str):

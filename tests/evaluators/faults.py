@@ -59,3 +59,67 @@ def nb201_logged(trial: Any) -> float:
         f.write(f"{trial.number} {','.join(map(str, trial.genome))}\n")
         f.flush()
     return value
+
+
+# -- one fault each (the chosen int is ignored): every one must become a failed trial with its reason ------------
+def raises(trial: Any) -> float:
+    raise RuntimeError("boom from the evaluator")
+
+
+def sys_exit(trial: Any) -> float:
+    import sys
+
+    sys.exit(3)
+
+
+def keyboard_interrupt(trial: Any) -> float:
+    raise KeyboardInterrupt
+
+
+def os_exit(trial: Any) -> float:
+    os._exit(5)
+
+
+def segfault(trial: Any) -> float:
+    import ctypes
+
+    ctypes.string_at(0)  # reads address 0: SIGSEGV
+    return 0.0
+
+
+def hang_python(trial: Any) -> float:
+    while True:
+        time.sleep(0.01)
+
+
+def hang_c(trial: Any) -> float:
+    return float(sum(range(10 ** 11)))  # one C loop: no signal handler runs until it returns
+
+
+def value_of(kind: str) -> Any:
+    import torch
+
+    return {"nan": float("nan"), "inf": float("inf"), "-inf": float("-inf"), "huge_int": 10 ** 400,
+            "string": "0.9", "bool": True, "tensor": torch.tensor([0.5, 0.6]), "none": None,
+            "list": [1.0, 2.0], "dict_nan": {"acc": float("nan")}}[kind]
+
+
+def bad_value(trial: Any) -> Any:
+    """Returns the bad value named by ``$SYMNAS_BAD_VALUE``."""
+    return value_of(os.environ["SYMNAS_BAD_VALUE"])
+
+
+class FaultThenSquare:
+    """Picklable evaluator: the fault function named ``fault`` for trial numbers 0 and 1, then :func:`square`."""
+
+    def __init__(self, fault: str) -> None:
+        self.fault = fault
+
+    def __call__(self, trial: Any) -> float:
+        return square(trial) if trial.number >= 2 else globals()[self.fault](trial)
+
+
+def mark_then_hang(trial: Any) -> float:
+    """Writes ``running-<pid>`` into ``$SYMNAS_TEST_DIR``, then hangs (for tests that kill the driver)."""
+    open(os.path.join(os.environ["SYMNAS_TEST_DIR"], f"running-{os.getpid()}"), "w").close()
+    return hang_python(trial)
