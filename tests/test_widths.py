@@ -225,3 +225,25 @@ def test_a_width_rule_matching_nothing_is_named_even_beside_other_rules() -> Non
     with pytest.raises(sn.SpaceError, match=r"Width\('nothing\.\*'\) matched no module that produces a width"):
         sn.patch(Grouped, [sn.Rule(nn.BatchNorm2d, eps=sn.oneof([1e-5, 1e-3])), sn.Width("nothing.*", sn.oneof([1.0]))],
                  example_inputs=(2, 3, 4, 4))
+
+
+def test_width_rules_and_config_placeholders_survive_json() -> None:
+    from tests.thirdparty_models.bert import BertConfig, bert_tiny
+    from tests.thirdparty_models.resnet import BasicBlock, resnet_tiny
+
+    sn.allow_import("tests.thirdparty_models.")
+    space = sn.patch(resnet_tiny, [
+        sn.Rule(nn.ReLU, replace=sn.oneof([nn.ReLU, nn.GELU]), name="act"),
+        sn.Width("layer3.*", sn.oneof([0.5, 1.0, 1.5]), name="stage3", divisor=4),
+        sn.Rule(BasicBlock, where="layer*.1", replace=sn.oneof([BasicBlock, nn.Identity]))], layers=(2, 1, 2, 1))
+    bert = sn.patch(bert_tiny, [sn.Width("encoder.layer.*.intermediate.dense", sn.oneof([0.5, 2.0]), name="ffn")],
+                    config=BertConfig(num_hidden_layers=sn.oneof([1, 2])))
+    for s, x in ((space, torch.randn(2, 3, 16, 16)), (bert, torch.randint(0, 100, (2, 8)))):
+        back = sn.Space.from_json(s.to_json())
+        assert [d.name for d in back.decisions] == [d.name for d in s.decisions]
+        for seed in range(3):
+            g = s.sample(seed=seed)
+            a, b = s.build(g, seed=0).eval(), back.build(g, seed=0).eval()
+            assert [p.shape for p in a.parameters()] == [p.shape for p in b.parameters()]
+            with torch.no_grad():
+                assert torch.equal(a(x), b(x))

@@ -105,9 +105,24 @@ def patch(factory: Callable[..., Any], rules: Sequence[Any], *args: Any, name: O
     from symnas.space.patching import patch_factory
 
     rules = list(rules)
-    recipe_kwargs = dict(kwargs) if example_inputs is None else {**kwargs, "example_inputs": example_inputs}
-    recipe = Spec(patch, (factory, [r.spec for r in rules], *args), recipe_kwargs)  # its recipe, for JSON
+    recipe_kwargs = {k: _recipe(v) for k, v in kwargs.items()}
+    if example_inputs is not None:
+        recipe_kwargs["example_inputs"] = example_inputs
+    recipe = Spec(patch, (factory, [r.spec for r in rules], *map(_recipe, args)), recipe_kwargs)  # for JSON
     return patch_factory(factory, rules, args, kwargs, name=name, example_inputs=example_inputs, recipe=recipe)
+
+
+def _recipe(x: Any) -> Any:
+    """A factory argument as the recipe records it: a dataclass config becomes a spec of its class."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        return Spec(type(x), (), {f.name: _recipe(getattr(x, f.name)) for f in dataclasses.fields(x) if f.init})
+    if isinstance(x, (list, tuple)) and not hasattr(x, "_fields"):
+        return type(x)(_recipe(v) for v in x)
+    if isinstance(x, dict):
+        return {k: _recipe(v) for k, v in x.items()}
+    return x
 
 
 def _keep_map(cls: type, keep: Any) -> dict[str, Any]:
