@@ -1,9 +1,10 @@
 """Search algorithms. Each sees only the decision table and genomes, never a torch model.
 
 Every algorithm is one class registered by the :func:`register` decorator (see :mod:`symnas.algorithms.base` for
-the contract); ``get(name, **kwargs)`` constructs one by registry name (``'random'``, ``'evolution'``, ``'ppo'``,
-``'reinforce'``, ``'tpe'``, ``'optuna-tpe'``, ``'optuna-random'``, ``'nsga2'``, ``'optuna-nsga2'``, ``'grid'``,
-``'compose'``, ``'scalarized'``, and any module added to this package), and ``registry()`` lists them all.
+the contract); ``get(name, **kwargs)`` constructs one by registry name (``'local-search'``, ``'random'``,
+``'evolution'``, ``'ppo'``, ``'reinforce'``, ``'tpe'``, ``'optuna-tpe'``, ``'optuna-random'``, ``'nsga2'``,
+``'optuna-nsga2'``, ``'grid'``, ``'compose'``, ``'scalarized'``, and any module added to this package), and
+``registry()`` lists them all.
 
 Example::
 
@@ -20,6 +21,7 @@ from symnas.algorithms.base import _REGISTRY, Algorithm, Entry, register
 from symnas.algorithms.compose import Compose, Scalarized
 from symnas.algorithms.evolution import RegularizedEvolution
 from symnas.algorithms.grid import GridSearch
+from symnas.algorithms.local import LocalSearch
 from symnas.algorithms.multiobjective import NSGA2, ParetoArchive
 from symnas.algorithms.optuna_search import OptunaMissing, OptunaSearch
 from symnas.algorithms.random import RandomSearch
@@ -29,7 +31,7 @@ from symnas.errors import SymnasError
 if TYPE_CHECKING:  # imported lazily by __getattr__ at runtime, so that importing symnas does not import torch
     from symnas.algorithms.reinforce import PPO, Reinforce
 
-__all__ = ["Algorithm", "RandomSearch", "RegularizedEvolution", "Reinforce", "PPO", "TPE", "NSGA2", "Scalarized",
+__all__ = ["Algorithm", "LocalSearch", "RandomSearch", "RegularizedEvolution", "Reinforce", "PPO", "TPE", "NSGA2", "Scalarized",
            "Compose", "ParetoArchive", "GridSearch", "OptunaSearch", "OptunaMissing", "Entry", "register", "registry",
            "get", "names"]
 

@@ -45,12 +45,22 @@ from symnas.symbolic.placeholders import boolv, floatv, intv, manyof, oneof, ord
 from symnas.space.pyglove import from_pyglove, to_pyglove
 from symnas.space.rules import Rule, patch
 from symnas.space.space import Space
+from symnas.space.space import set_constraint_checker as _set_constraint_checker
 from symnas.space.trace import trace
 from symnas.space.widths import Width
 from symnas.symbolic.spec import Spec, allow_import, register, searchable, spec
 from symnas.store.memory import MemoryStore
 
 __version__ = "0.1.0"
+
+
+def _check_constraints(space: Space, genome: Genome) -> list[str]:
+    from symnas.dsl.constraints import check  # the DSL (lark) is imported on the first constrained space only
+
+    return check(space, genome)
+
+
+_set_constraint_checker(_check_constraints)
 
 __all__ = [
     "algorithms", "build", "from_json", "to_json", "rebind", "BuildError", "DecisionError", "GenomeError",

@@ -108,7 +108,7 @@ def test_fuzz_any_text_only_raises_dsl_errors(text):
 @settings(max_examples=200, deadline=2000)
 @given(st.text(alphabet="abcx=()[]{},:*+-1 2\n'\"#.<>", max_size=40))
 def test_fuzz_expression_evaluator(text):
-    from symnas.dsl.runtime import evaluate
+    from symnas.dsl.interpreter import evaluate
 
     try:
         evaluate(text, {"a": 1, "b": [1, 2], "x": "s"})

@@ -152,9 +152,6 @@ def test_import_of_other_dsl_files(tmp_path):
 
 
 def test_import_of_foreign_format_goes_through_importers(tmp_path):
-    importers = pytest.importorskip("symnas.dsl.importers")
-    if not hasattr(importers, "load"):
-        pytest.skip("symnas.dsl.importers.load not available")
     (tmp_path / "search_space.json").write_text(
         '{"lr": {"_type": "loguniform", "_value": [0.0001, 0.1]}, "bs": {"_type": "choice", "_value": [16, 32]}}')
     (tmp_path / "hp.sns").write_text('import "search_space.json" as nni\nlr = nni.lr\nbatch = nni.bs\n')

@@ -29,9 +29,11 @@ def test_configspace_json_autosklearn_nesting_conditions_forbiddens() -> None:
     assert svc["C"].scale == "log" and svc["C"].hints == {"default": 1.0}
     assert clf.candidates[1]["n_estimators"].step == 10  # q kept as a step
     assert s.tree["seed"] == 1 and isinstance(s.tree["preprocessor"], OneOf) and s.tree["preprocessor"].ordered
-    conds = {c["param"]: c["expr"] for c in s.meta["conditions"]}
-    assert conds["pca_keep"] == "preprocessor == 'pca' or preprocessor == 'kernel_pca'"
-    assert set(conds) == {"pca_keep", "classifier:svc:degree"}
+    # every condition nests now: an OR over one parent, and an AND over a parent and its ancestor
+    assert s.meta["conditions"] == []
+    assert [c["_name"] for c in s.tree["preprocessor"].candidates if "pca_keep" in c] == ["pca", "kernel_pca"]
+    kernels = svc["kernel"].candidates
+    assert "classifier:svc:degree" in kernels[[c["_name"] for c in kernels].index("poly")]
     assert {"kind": "forbid", "expr": "classifier:svc:C < classifier:svc:gamma"} in s.meta["constraints"]
     desc = s.decode(s.sample(0))
     assert desc["classifier"]["_name"] in ("svc", "random_forest")
@@ -54,9 +56,9 @@ def test_new_pcs() -> None:
     opt = s.tree["optimizer"]
     assert [sorted(c) for c in opt.candidates] == [["_name"], ["_name", "momentum"]]
     assert s.tree["lr"] == FloatRange(1e-5, 1e-1, "lr", scale="log", hints={"default": 1e-3})
-    assert s.tree["width"].ordered and s.tree["width"].candidates == (64, 128, 256)
-    assert s.meta["conditions"] == [{"param": "dropout", "expr": "n_layers > 2 or width in [256]"}]
-    assert s.meta["constraints"][0]["expr"] == "optimizer == 'adam' and width == 256"
+    assert s.tree["width"].ordered and s.tree["width"].candidates == ('64', '128', '256')
+    assert s.meta["conditions"] == [{"param": "dropout", "expr": "n_layers > 2 or width in ['256']"}]
+    assert s.meta["constraints"][0]["expr"] == "optimizer == 'adam' and width == '256'"
 
 
 def test_nni_nesting_and_bounds() -> None:
@@ -85,7 +87,7 @@ def test_hydra_overrides_and_sweeper_yaml() -> None:
     assert s.tree["batch"] == IntRange(16, 256, "batch", log=True)
     assert s.tree["lr"].scale == "log" and s.tree["seed"] == 0
     y = _load("hydra_optuna_sweeper.yaml")
-    assert y.tree["x"] == IntRange(-5, 5, "x")
+    assert y.tree["x"] == IntRange(-5, 6, "x")  # the Optuna sweeper samples range stops inclusively
 
 
 @pytest.mark.parametrize("name,fmt", [("nni_search_space.json", "nni"), ("hydra_optuna_sweeper.yaml", "hydra"),

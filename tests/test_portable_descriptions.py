@@ -125,7 +125,7 @@ def test_an_unregistered_factory_names_the_allow_list() -> None:
     space = sn.patch(make_unregistered, [sn.Rule(nn.ReLU, replace=sn.oneof([nn.ReLU, nn.GELU]))])
     assert isinstance(space.build((1,)), nn.Module)
     with pytest.raises(sn.BuildError, match=r"builder\[0\]: builder '(tests\.)?test_portable_descriptions\."
-                                            r"make_unregistered' is not registered.*allow_import"):
+                                            r"make_unregistered' is not allowed \(not registered.*allow_import"):
         sn.Space.from_json(space.to_json()).build((1,))
 
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, Optional, Sequence
+from typing import Optional, Sequence
 
 from symnas.errors import SymnasError
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "one_line"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,6 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="symnas", description="Neural architecture search on PyTorch.")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
+    parser.add_argument("--debug", action="store_true",
+                        help="on an error, print the full message and the traceback (anywhere on the line)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     search.add_parser(sub)
 
@@ -108,12 +110,15 @@ def _export(args: argparse.Namespace) -> int:
     out = export_all(view.description(rec), name=f"{view.name}_trial{rec.number}")
     if args.format == "dsl" and out["dsl"] is None:
         raise SymnasError(f"export --format dsl: {out['dsl_error']}")
+    if args.format == "python" and out["python"] is None:
+        raise SymnasError(out["python_error"])
     if args.format != "all":
         _write(out[args.format], args.output)
         return 0
     parts = [f"# trial {rec.number} of study {view.name!r}: {dict(zip(view.objectives, rec.values or ()))}",
              "## JSON", out["json"], "## DSL", out["dsl"] if out["dsl"] is not None else f"(not available: "
-             f"{out['dsl_error']})", "## Python", out["python"]]
+             f"{out['dsl_error']})", "## Python", out["python"] if out["python"] is not None else
+             f"(not available: {out['python_error']})"]
     _write("\n".join(parts), args.output)
     return 0
 
@@ -125,31 +130,47 @@ def _plot(args: argparse.Namespace) -> int:
     return 0
 
 
-def _dsl_function(name: str) -> Any:
-    import symnas.dsl as dsl
-
-    fn = getattr(dsl, name, None)
-    if fn is None:
-        raise SymnasError(f"space: symnas.dsl.{name} is not available in this version of symnas")
-    return fn
-
-
 def _space_inspect(args: argparse.Namespace) -> int:
-    load, inspect = _dsl_function("load"), _dsl_function("inspect")
+    from symnas.dsl import inspect, load
+
     print(inspect(load(args.file)))
     return 0
 
 
 def _space_convert(args: argparse.Namespace) -> int:
-    convert = _dsl_function("convert")
+    from symnas.dsl import convert
+
     _write(convert(args.file, args.fmt), args.output)
     return 0
 
 
+def one_line(exc: BaseException) -> str:
+    """An error as one line: its first line, with any ``hint:`` lines appended (the source excerpt and caret of a
+    DSL error are left for ``--debug``).
+
+    Example::
+
+        >>> one_line(ValueError("f.sns:2:1: unexpected 'b'\\n    b=3\\n    ^\\n  hint: expected ')'"))
+        "f.sns:2:1: unexpected 'b' (hint: expected ')')"
+    """
+    lines = str(exc).splitlines() or [type(exc).__name__]
+    hints = [ln.strip()[5:].strip() for ln in lines[1:] if ln.strip().startswith("hint:")]
+    return lines[0] + "".join(f" (hint: {h})" for h in hints)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Runs the command line; returns the exit code (0 ok, 1 runtime failure, 2 usage, 130 interrupted)."""
+    """Runs the command line; returns the exit code (0 ok, 1 runtime failure, 2 usage, 130 interrupted).
+
+    Every error is printed as one line ``symnas COMMAND: error: ...``; ``--debug`` prints the whole message and
+    the traceback instead.
+    """
+    import traceback
+
     from symnas.cli.search import UsageError
 
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -162,18 +183,34 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 0
     if not getattr(args, "func", None):
         return _usage(parser)
+
+    def report(exc: BaseException, kind: str = "error") -> None:
+        if debug:
+            traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+        print(f"symnas {args.command}: {kind}: {str(exc) if debug else one_line(exc)}", file=sys.stderr)
+
     try:
         return int(args.func(args) or 0)
     except UsageError as exc:
-        print(f"symnas {args.command}: error: {exc}", file=sys.stderr)
+        report(exc)
         return 2
     except SymnasError as exc:
-        print(f"symnas {args.command}: error: {exc}", file=sys.stderr)
+        report(exc)
         return 1
     except KeyboardInterrupt:
         print(f"symnas {args.command}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
+        return 1
+    except OSError as exc:  # a file that cannot be opened or written
+        report(exc)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - a bug, still one line unless --debug
+        if not debug:
+            print(f"symnas {args.command}: internal error: {type(exc).__name__}: {one_line(exc)} (run with "
+                  "--debug for the traceback)", file=sys.stderr)
+        else:
+            report(exc, "internal error")
         return 1
 
 

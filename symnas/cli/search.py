@@ -38,7 +38,9 @@ def add_parser(sub: Any) -> None:
         "Run a search over SPACE (a DSL file or a built-in space name). With --store, rerunning the same command "
         "resumes the study: --trials is the study's total number of evaluations."))
     p.add_argument("space", help="a DSL file or a built-in space name (e.g. nasbench201)")
-    p.add_argument("--algorithm", default="random", help="search algorithm name (default: random)")
+    p.add_argument("--algorithm", default=None,
+                   help="search algorithm name (default: local-search for one objective, nsga2 for several: the "
+                        "strongest measured, see BENCHMARKS.md)")
     p.add_argument("-o", "--option", action="append", default=[], metavar="KEY=VALUE",
                    help="an argument of the algorithm, repeatable, value read as JSON where it parses "
                         "(e.g. -o population_size=10 -o tournament_size=10)")
@@ -75,23 +77,10 @@ def add_parser(sub: Any) -> None:
 
 
 def load_space(spec: str) -> Any:
-    """A DSL file or built-in name via ``symnas.dsl.load``; ``nasbench201`` also without the DSL."""
-    import symnas.dsl as dsl
+    """A DSL file, a foreign-format file or a ready space by name (``nasbench201``, ...) via ``symnas.dsl.load``."""
+    from symnas.dsl import load
 
-    loader = getattr(dsl, "load", None)
-    if loader is not None:
-        try:
-            return loader(spec)
-        except SymnasError:
-            if os.path.exists(spec) or spec != "nasbench201":
-                raise
-    if spec == "nasbench201":
-        from symnas.evaluator.benchmark import nasbench201_space
-
-        return nasbench201_space()
-    if os.path.exists(spec):
-        raise UsageError(f"search: cannot read space file {spec!r}: symnas.dsl.load is not available yet")
-    raise UsageError(f"search: unknown space {spec!r} (not a file; built-in names: nasbench201)")
+    return load(spec)
 
 
 def load_evaluator(spec: str) -> Callable[[Any], Any]:
@@ -198,8 +187,10 @@ def run_search(args: argparse.Namespace) -> int:
         from symnas.store.sqlite import SQLiteStore
 
         store = SQLiteStore(args.store)
-    algorithm = make_algorithm(args.algorithm, args.seed, parse_options(args.option))
-    study = sn.Study(space, algorithm, objectives=_objectives(args, metrics), store=store, name=args.name,
+    objectives = _objectives(args, metrics)
+    name = args.algorithm or ("nsga2" if isinstance(objectives, dict) and len(objectives) > 1 else "local-search")
+    algorithm = make_algorithm(name, args.seed, parse_options(args.option))
+    study = sn.Study(space, algorithm, objectives=objectives, store=store, name=args.name,
                      dedup=_dedup(args.dedup, store, args.name, space))
     backend = args.backend or ("serial" if args.workers == 1 else "process")
     remaining = max(0, args.trials - study.stats["evaluations"])

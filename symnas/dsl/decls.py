@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from symnas.dsl import limits
 from symnas.errors import SymnasError
 from symnas.symbolic.placeholders import FloatRange, IntRange, ManyOf, OneOf, Permutation, Placeholder
 
@@ -30,6 +31,12 @@ _ALLOWED = {
     "repeat": {"count"},
 }
 _MAX_REPEAT = 64
+_MAX_INT_BOUND = 2**63
+
+
+def _short(v: Any) -> str:
+    r = repr(v)
+    return r if len(r) <= 30 else r[:27] + "..."
 
 
 def hints_for(default: Any = None, has_default: bool = False, labels: Optional[list] = None) -> Any:
@@ -52,8 +59,7 @@ def _num(v: Any) -> bool:
 
 def construct(m: Any, t: Any, fname: str, pos: list, kw: dict, decision_name: Optional[str]) -> Any:
     """Builds the placeholder for one constructor call ``t`` (``m`` is the compiling module, for errors)."""
-    from symnas.dsl.values import has_symbolic as _has_symbolic
-
+    m.ev.budget.spend(limits.DECISION_STEPS)  # a decision costs more than an operation
     named_alts = {}
     if fname in ("choice", "ordinal"):
         named_alts = {k: v for k, v in kw.items() if k not in _ALLOWED[fname]}
@@ -80,7 +86,7 @@ def construct(m: Any, t: Any, fname: str, pos: list, kw: dict, decision_name: Op
     if raw_hints is not _MISSING and has_default:
         raise m.err(t, f"{fname}: give either default= or hints=, not both")
     for k, v in list(kw.items()) + [("bound", x) for x in pos if fname in ("int", "float")]:
-        if _has_symbolic(v, deep=True):
+        if m.symbolic(v):
             raise m.err(t, f"{fname}: {k} must be known when the file is loaded, not a decision")
     labels = None
     try:
@@ -117,6 +123,9 @@ def construct(m: Any, t: Any, fname: str, pos: list, kw: dict, decision_name: Op
                 if not (_is_int(lo) and _is_int(hi) and _is_int(step)):
                     raise m.err(t, f"int: type mismatch: bounds and step must be integers, got "
                                    f"{lo!r}, {hi!r}, step {step!r}", "use float(low, high) for real numbers")
+                if max(abs(lo), abs(hi), abs(step)) > _MAX_INT_BOUND:
+                    raise m.err(t, f"int: bounds and step must lie within +-2**63, got {_short(lo)}, {_short(hi)}, "
+                                   f"step {_short(step)}", "use float(low, high, log=True) for huge ranges")
                 ph = IntRange(lo, hi, name, step=step, log=log, hints=hints_for(default, has_default))
                 if has_default and not (_is_int(default) and ph.low <= default <= ph.high
                                         and (default - ph.low) % ph.step == 0):
@@ -159,7 +168,7 @@ def construct(m: Any, t: Any, fname: str, pos: list, kw: dict, decision_name: Op
         except SymnasError:
             raise m.err(t, f"{fname}: hints must be plain values") from None
         ph.hints = raw_hints
-    return m.remember(t, ph) if hasattr(m, "remember") else _remember(m, t, ph)
+    return m.remember(t, ph)
 
 
 _MISSING = object()
@@ -175,22 +184,6 @@ def _hint_for(fname: str) -> str:
             "subset": "subset(k, a, b, ...) picks k of the alternatives"}.get(fname, "")
 
 
-def _remember(m: Any, t: Any, ph: Placeholder) -> Placeholder:
-    """Checks that a named decision is declared once (or identically) and records it for value()."""
-    if ph.name is None:
-        return ph
-    hit = m.named.get(ph.name)
-    if hit is not None and hit[0] != ph:
-        raise m.err(t, f"duplicate decision name {ph.name!r} (first declared at {hit[1]})",
-                    "decisions sharing a name are one decision and must be identical; rename one")
-    if hit is None:
-        from symnas.dsl.parser import position
-
-        line = position(t)[0] or "?"
-        m.named[ph.name] = (ph, f"{m.src.filename}:{line}")
-    return ph
-
-
 def _repeat(m: Any, t: Any, pos: list, kw: dict) -> Any:
     if len(pos) == 2 and "count" not in kw:
         body, count = pos
@@ -201,6 +194,7 @@ def _repeat(m: Any, t: Any, pos: list, kw: dict) -> Any:
     if _is_int(count):
         if not 0 <= count <= 10_000:
             raise m.err(t, f"repeat: count {count} out of range [0, 10000]")
+        m.ev.budget.spend(count)
         return [body] * count
     if isinstance(count, IntRange):
         counts = list(range(count.low, count.high + 1, count.step))
@@ -210,6 +204,7 @@ def _repeat(m: Any, t: Any, pos: list, kw: dict) -> Any:
         raise m.err(t, "repeat: count must be an int, an int(...) decision or a choice of ints")
     if len(counts) > _MAX_REPEAT or any(c < 0 or c > 1000 for c in counts):
         raise m.err(t, f"repeat: at most {_MAX_REPEAT} counts between 0 and 1000")
+    m.ev.budget.spend(sum(counts))
     ph = OneOf([[body] * n for n in counts], count.name, ordered=True)
     return _remember_repeat(m, t, ph, count)
 
@@ -220,7 +215,7 @@ def _remember_repeat(m: Any, t: Any, ph: Placeholder, count: Placeholder) -> Pla
         if hit is not None and hit[0] == count:
             m.named[ph.name] = (ph, hit[1])  # the count decision becomes the repeat choice
         else:
-            return _remember(m, t, ph)
+            return m.remember(t, ph)
     return ph
 
 

@@ -15,7 +15,10 @@ from __future__ import annotations
 from typing import Any
 
 from symnas.symbolic.jsonio import Ref, encode
+from symnas.dsl import nodes as N
 from symnas.dsl.decls import hints_for
+from symnas.dsl.ops import BUILTINS
+from symnas.dsl.parser import parse_expr
 from symnas.dsl.values import RESERVED_CALLS, is_ident, is_sym, literal
 from symnas.errors import SymnasError
 from symnas.symbolic.placeholders import FloatRange, IntRange, ManyOf, OneOf, Permutation, Placeholder
@@ -81,8 +84,6 @@ class _Printer:
         if not isinstance(v.kwargs["expr"], str):
             return False
         try:
-            from symnas.dsl.parser import parse_expr
-
             parse_expr(v.kwargs["expr"])
         except SymnasError:
             return False
@@ -256,26 +257,25 @@ def _printable_constraint(c: Any, names: set) -> bool:
             not isinstance(c["expr"], str):
         return False
     try:
-        from symnas.dsl.parser import parse_expr
-
         tree = parse_expr(c["expr"])
     except SymnasError:
         return False
-    loop_vars = {str(t.children[1]) for t in tree.iter_subtrees() if t.data == "listcomp"}
-    called = {id(t.children[0]) for t in tree.iter_subtrees() if t.data == "call"}
-    for t in tree.iter_subtrees():
-        if t.data == "name" and id(t) not in called:
-            n = str(t.children[0])
-            if n not in names and n not in loop_vars:
+    loop_vars = set()
+    stack: list[N.Node] = [tree]
+    found: list[N.Node] = []
+    while stack:
+        n = stack.pop()
+        found.append(n)
+        if isinstance(n, N.ListComp):
+            loop_vars.add(n.var)
+        stack.extend(N.children(n))
+    called = {id(n.func) for n in found if isinstance(n, N.Call)}
+    for n in found:
+        if isinstance(n, N.Call):
+            if not isinstance(n.func, N.Name) or n.func.id not in BUILTINS and n.func.id != "value":
                 return False
-        if t.data == "call":
-            fn = t.children[0]
-            if fn.data != "name":
-                return False
-            from symnas.dsl.runtime import BUILTINS
-
-            if str(fn.children[0]) not in BUILTINS and str(fn.children[0]) != "value":
-                return False
+        elif isinstance(n, N.Name) and n.id not in names and n.id not in loop_vars and id(n) not in called:
+            return False
+        elif isinstance(n, N.Attribute):
+            return False
     return True
-
-

@@ -13,12 +13,11 @@ import math
 from typing import Any
 
 from symnas.dsl.parser import KEYWORDS
-from symnas.dsl.runtime import DERIVE_PATH
 from symnas.symbolic.placeholders import Placeholder
 from symnas.symbolic.spec import Spec
 
-__all__ = ["literal", "is_ident", "is_sym", "CONSTRUCTORS", "RESERVED_CALLS", "has_symbolic", "scalar_sym",
-           "collect_named"]
+__all__ = ["literal", "is_ident", "is_sym", "CONSTRUCTORS", "RESERVED_CALLS", "collect_named", "DERIVE_PATH",
+           "OLD_DERIVE_PATH"]
 
 CONSTRUCTORS = ("choice", "ordinal", "bool", "int", "float", "subset", "permutation")
 RESERVED_CALLS = frozenset(CONSTRUCTORS + ("repeat", "value"))
@@ -29,9 +28,14 @@ def is_ident(s: Any) -> bool:
     return isinstance(s, str) and s.isidentifier() and s.isascii() and s not in KEYWORDS
 
 
+DERIVE_PATH = "symnas.dsl.interpreter.derive"
+OLD_DERIVE_PATH = "symnas.dsl.runtime.derive"  # written by earlier versions; still read and built
+_DERIVE_PATHS = (DERIVE_PATH, OLD_DERIVE_PATH)
+
+
 def is_sym(v: Any) -> bool:
-    """True if ``v`` is a derived value (a spec of :func:`symnas.dsl.runtime.derive`)."""
-    return isinstance(v, Spec) and isinstance(v.target, str) and v.target == DERIVE_PATH
+    """True if ``v`` is a derived value (a spec of :func:`symnas.dsl.interpreter.derive`)."""
+    return isinstance(v, Spec) and isinstance(v.target, str) and v.target in _DERIVE_PATHS
 
 
 def literal(v: Any) -> str:
@@ -57,22 +61,6 @@ def literal(v: Any) -> str:
     if isinstance(v, Placeholder):
         raise TypeError("placeholder")
     raise TypeError(f"no literal for {type(v).__name__}")
-
-
-def scalar_sym(v: Any) -> bool:
-    return isinstance(v, Placeholder) or is_sym(v)
-
-
-def has_symbolic(v: Any, deep: bool) -> bool:
-    if isinstance(v, Placeholder) or is_sym(v):
-        return True
-    if deep and isinstance(v, (list, tuple)):
-        return any(has_symbolic(x, True) for x in v)
-    if deep and isinstance(v, dict):
-        return any(has_symbolic(x, True) for x in v.values())
-    if deep and isinstance(v, Spec):
-        return any(has_symbolic(x, True) for x in list(v.args) + list(v.kwargs.values()))
-    return False
 
 
 def collect_named(tree: Any, named: dict, where: str) -> None:

@@ -148,7 +148,13 @@ class ChoiceNode(Node):
         if self.decision.index in seen:
             return 1
         seen.add(self.decision.index)
-        return sum(c.size(seen) for c in self.cands)
+        total, after = 0, set(seen)
+        for c in self.cands:  # alternatives: a decision tied across them counts in each one taken
+            branch = set(seen)
+            total += c.size(branch)
+            after |= branch
+        seen |= after
+        return total
 
 
 class SubsetNode(Node):

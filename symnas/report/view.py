@@ -11,10 +11,11 @@ Example::
 from __future__ import annotations
 
 import os
+import sqlite3
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from symnas.errors import StoreError
+from symnas.errors import StoreError, SymnasError
 from symnas.store.base import TrialRecord
 
 __all__ = ["StudyView", "load_study", "show_text", "show_dict"]
@@ -82,6 +83,17 @@ def load_study(path: str, name: Optional[str] = None) -> StudyView:
 
     if not os.path.isfile(path):
         raise StoreError(f"{path}: no such store file")
+    try:
+        return _load(path, name)
+    except StoreError:
+        raise
+    except (sqlite3.Error, ValueError, KeyError, IndexError, TypeError, AttributeError, OverflowError) as exc:
+        raise StoreError(f"{path}: damaged store ({type(exc).__name__}: {str(exc)[:200]})") from None
+
+
+def _load(path: str, name: Optional[str]) -> StudyView:
+    from symnas.store.sqlite import SQLiteStore
+
     store = SQLiteStore(path)
     try:
         names = store.studies()
@@ -92,8 +104,10 @@ def load_study(path: str, name: Optional[str] = None) -> StudyView:
         elif name not in names:
             raise StoreError(f"{path}: no study named {name!r} (have: {', '.join(names)})")
         meta = store.study_meta(name)
-        return StudyView(path, name, meta["objectives"], meta["algorithm"], meta["space"], store.trials(name),
+        view = StudyView(path, name, meta["objectives"], meta["algorithm"], meta["space"], store.trials(name),
                          list(store.cache(name).items()))
+        _check(view)
+        return view
     finally:
         store.close()
 
@@ -107,6 +121,32 @@ def _plain(v: Any) -> Any:
     if isinstance(v, (list, tuple)):
         return [_plain(x) for x in v]
     return fmt_value(v)
+
+
+def _check(view: StudyView) -> None:
+    """The shapes the report reads, checked once when a store is opened (a damaged store is a StoreError)."""
+    where = f"{view.store_path}: study {view.name!r}"
+    obj = view.objectives
+    if not isinstance(obj, dict) or not obj or any(not isinstance(k, str) or v not in ("max", "min")
+                                                   for k, v in obj.items()):
+        raise StoreError(f"{where}: damaged objectives {str(obj)[:80]!r}")
+    if not isinstance(view.space_dict, dict) or "tree" not in view.space_dict or not isinstance(view.algorithm, str):
+        raise StoreError(f"{where}: damaged space or algorithm entry")
+    try:
+        table = view.space.table
+    except SymnasError as exc:
+        raise StoreError(f"{where}: damaged space: {exc}") from None
+    for r in view.records:
+        if not isinstance(r.state, str) or not isinstance(r.number, int) or not isinstance(r.genome, tuple) or (
+                r.values is not None and (len(r.values) != len(obj) or any(
+                    isinstance(v, bool) or not isinstance(v, (int, float)) for v in r.values))) or (
+                r.description is not None and not isinstance(r.description, str)) or (
+                r.duration is not None and not isinstance(r.duration, (int, float))):
+            raise StoreError(f"{where}: damaged trial row {r.number!r}")
+        try:
+            table.validate(r.genome)
+        except (SymnasError, TypeError, ValueError) as exc:
+            raise StoreError(f"{where}: trial {r.number}: damaged genome ({exc})") from None
 
 
 def _fmt(v: Any) -> str:

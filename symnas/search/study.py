@@ -188,7 +188,9 @@ class Study:
              pruned: bool = False) -> Trial:
         """Reports a trial's result: a number, a tuple or dict of named objectives, or a failure.
 
-        A NaN or infinite value is recorded as a failure, never ranked.
+        A value that is not one finite real number per objective (NaN, infinite, too large for a float, not a
+        number, wrong arity or names) is recorded as a failure with its reason, never ranked
+        (:func:`symnas.search.objectives.check_value`).
         """
         number = trial if isinstance(trial, int) else trial.number
         t = self._running.pop(number, None)
@@ -285,7 +287,10 @@ class Study:
                 self.tell(trial, failure=e)
                 raise
             else:
-                self.tell(trial, value)
+                if value is None:
+                    self.tell(trial, failure="the evaluator returned None (expected a number, a tuple or a dict)")
+                else:
+                    self.tell(trial, value)
             for cb in callbacks:
                 cb(self, trial)
         return self

@@ -16,7 +16,7 @@ sn.floatv(...)}``): their trees and conditions are taken over.
 from __future__ import annotations
 
 import random as _random
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from symnas.candidate.build import build as _build
 from symnas.candidate.build import built_by
@@ -28,9 +28,17 @@ from symnas.genome.table import DecisionTable, Genome
 from symnas.symbolic.spec import Builder, Spec, fmt_value
 from symnas.symbolic.tree import parse_path
 
-__all__ = ["Space"]
+__all__ = ["Space", "set_constraint_checker"]
 
 _MAX_REJECTIONS = 100_000
+# The language of require/forbid predicates lives above this layer (the DSL): the facade installs its checker.
+_CONSTRAINT_CHECKER: Optional[Callable[["Space", Genome], list[str]]] = None
+
+
+def set_constraint_checker(check: Optional[Callable[["Space", Genome], list[str]]]) -> None:
+    """Installs the function that evaluates ``meta['constraints']`` (``import symnas`` installs the DSL's)."""
+    global _CONSTRAINT_CHECKER
+    _CONSTRAINT_CHECKER = check
 
 
 class Space:
@@ -81,17 +89,20 @@ class Space:
     def decisions(self):  # -> list[Decision]
         return self.table.decisions
 
-    def sample(self, seed: Optional[int] = None, rng: Optional[_random.Random] = None) -> Genome:
-        """A random genome respecting conditionals and, if the space has any, its constraints (by rejection)."""
+    def sample(self, seed: Optional[int] = None, rng: Optional[_random.Random] = None, *,
+               max_tries: int = _MAX_REJECTIONS, accept: Optional[Callable[[Genome], bool]] = None) -> Genome:
+        """A random genome respecting conditionals and, if the space has any, its constraints: the one rejection
+        sampler (at most ``max_tries`` draws; ``accept`` replaces :meth:`feasible`, e.g. to bound its work)."""
         rng = rng or _random.Random(seed)
         g = self.table.sample(rng)
         if not self.constrained:
             return g
-        for _ in range(_MAX_REJECTIONS):
-            if self.feasible(g):
+        ok = accept or self.feasible
+        for _ in range(max_tries):
+            if ok(g):
                 return g
             g = self.table.sample(rng)
-        raise SpaceError(f"space {self.name!r}: no genome satisfying its constraints in {_MAX_REJECTIONS} samples")
+        raise SpaceError(f"space {self.name!r}: no genome satisfying its constraints in {max_tries} samples")
 
     # -- constraints --------------------------------------------------------------------------------------
     @property
@@ -103,9 +114,10 @@ class Space:
         """The constraints ``genome`` violates (evaluated by the safe expression evaluator of the DSL)."""
         if not self.constrained:
             return []
-        from symnas.dsl.constraints import check
-
-        return check(self, genome)
+        if _CONSTRAINT_CHECKER is None:
+            raise SpaceError(f"space {self.name!r} has constraints but no constraint checker is installed "
+                             "(import symnas to install the DSL's)")
+        return _CONSTRAINT_CHECKER(self, genome)
 
     def feasible(self, genome: Genome) -> bool:
         return not self.violations(genome)
@@ -184,6 +196,12 @@ class Space:
         node = self._nodes()[index]
         cands = getattr(node, "cands", None) or getattr(node, "items")
         c = cands[option]
+        if type(c).__name__ == "DictNode" and "_name" in c.keys:  # a named alternative (foreign formats): its name
+            named = c.items[c.keys.index("_name")]
+            if not named.has_decisions:
+                return named.value
+        if not c.has_decisions and isinstance(c.value, dict) and "_name" in c.value:
+            return c.value["_name"]
         return c.value if not c.has_decisions else self.table.decisions[index].labels[option]
 
     def _nodes(self) -> dict[int, Any]:

@@ -59,18 +59,14 @@ class SearchResult:
 
 
 def default_controller(seed: int | None = None) -> Any:
-    """REINFORCE over independent logits (lr 0.1, EMA baseline 0.9); random search if it is unavailable.
+    """REINFORCE over independent logits (lr 0.1, EMA baseline 0.9).
 
     Example::
 
         ctl = default_controller(seed=0).setup(space.table)
     """
-    try:
-        from symnas.algorithms.reinforce import Reinforce
-    except ImportError:  # pragma: no cover - depends on the algorithms package
-        from symnas.algorithms.random import RandomSearch
+    from symnas.algorithms.reinforce import Reinforce
 
-        return RandomSearch(seed=seed)
     return Reinforce(lr=0.1, entropy=1e-4, baseline_decay=0.9, seed=seed)
 
 

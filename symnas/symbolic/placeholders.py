@@ -35,7 +35,6 @@ __all__ = [
 JSON_TAGS: dict[str, type["Placeholder"]] = {}
 
 Encoder = Callable[[Any], Any]
-Decoder = Callable[[Any], Any]
 
 
 def _where(name: Optional[str]) -> str:
@@ -49,6 +48,8 @@ class Placeholder:
     kind: ClassVar[str] = ""
     #: The JSON key that marks this placeholder (``{"_oneof": [...], ...}``); set by every concrete class.
     json_tag: ClassVar[str] = ""
+    #: Keys its JSON form may hold besides the tag (anything else is an error naming the key path).
+    json_options: ClassVar[frozenset[str]] = frozenset()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -95,8 +96,10 @@ class Placeholder:
         raise NotImplementedError
 
     @classmethod
-    def from_json(cls, j: dict[str, Any], decode: Decoder) -> "Placeholder":
-        """Rebuilds the placeholder from :meth:`to_json`'s form; ``decode`` reads nested values."""
+    def from_json(cls, j: dict[str, Any], r: Any) -> "Placeholder":
+        """Rebuilds the placeholder from :meth:`to_json`'s form, reading each field through ``r``
+        (:class:`symnas.symbolic.jsonio.Fields`: checked values, nested values decoded, errors with the key path).
+        The keys it may read besides the tag are :attr:`json_options`."""
         raise NotImplementedError
 
     def _items_json(self, items: tuple, encode: Encoder) -> dict[str, Any]:
@@ -110,8 +113,8 @@ class Placeholder:
         return d
 
     @classmethod
-    def _from_items_json(cls, j: dict[str, Any], decode: Decoder) -> "Placeholder":
-        return cls([decode(c) for c in j[cls.json_tag]], j.get("name"), hints=j.get("hints"))  # type: ignore[call-arg]
+    def _from_items_json(cls, j: dict[str, Any], r: Any) -> "Placeholder":
+        return cls(r.items(), r.name(), hints=r.hints)  # type: ignore[call-arg]
 
 
 class OneOf(Placeholder):
@@ -120,6 +123,7 @@ class OneOf(Placeholder):
     __slots__ = ("candidates", "ordered")
     kind = "choice"
     json_tag = "_oneof"
+    json_options: ClassVar[frozenset[str]] = frozenset({"name", "ordered", "hints"})
 
     def __init__(self, candidates: Iterable[Any], name: Optional[str] = None, *, ordered: bool = False,
                  hints: Any = None) -> None:
@@ -148,9 +152,8 @@ class OneOf(Placeholder):
         return d
 
     @classmethod
-    def from_json(cls, j: dict[str, Any], decode: Decoder) -> "Placeholder":
-        return OneOf([decode(c) for c in j[cls.json_tag]], j.get("name"), ordered=j.get("ordered", False),
-                     hints=j.get("hints"))
+    def from_json(cls, j: dict[str, Any], r: Any) -> "Placeholder":
+        return OneOf(r.items(), r.name(), ordered=r.flag("ordered", False), hints=r.hints)
 
 
 class Ordinal(OneOf):
@@ -164,6 +167,7 @@ class Ordinal(OneOf):
     __slots__ = ()
     kind = "ordinal"
     json_tag = "_ordinal"
+    json_options: ClassVar[frozenset[str]] = frozenset({"name", "hints"})
 
     def __init__(self, values: Iterable[Any], name: Optional[str] = None, *, hints: Any = None) -> None:
         if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
@@ -188,8 +192,8 @@ class Ordinal(OneOf):
         return self._items_json(self.candidates, encode)
 
     @classmethod
-    def from_json(cls, j: dict[str, Any], decode: Decoder) -> "Placeholder":
-        return cls._from_items_json(j, decode)
+    def from_json(cls, j: dict[str, Any], r: Any) -> "Placeholder":
+        return cls._from_items_json(j, r)
 
 
 class ManyOf(Placeholder):
@@ -198,6 +202,7 @@ class ManyOf(Placeholder):
     __slots__ = ("k", "candidates", "distinct", "sorted")
     kind = "subset"
     json_tag = "_manyof"
+    json_options: ClassVar[frozenset[str]] = frozenset({"k", "name", "distinct", "sorted", "hints"})
 
     def __init__(self, k: int, candidates: Iterable[Any], name: Optional[str] = None, *, distinct: bool = True,
                  sorted: bool = False, hints: Any = None) -> None:  # noqa: A002 - mirrors pg.manyof
@@ -231,9 +236,9 @@ class ManyOf(Placeholder):
         return d
 
     @classmethod
-    def from_json(cls, j: dict[str, Any], decode: Decoder) -> "Placeholder":
-        return ManyOf(j["k"], [decode(c) for c in j[cls.json_tag]], j.get("name"),
-                      distinct=j.get("distinct", True), sorted=j.get("sorted", False), hints=j.get("hints"))
+    def from_json(cls, j: dict[str, Any], r: Any) -> "Placeholder":
+        return ManyOf(r.integer("k"), r.items(), r.name(), distinct=r.flag("distinct", True),
+                      sorted=r.flag("sorted", False), hints=r.hints)
 
 
 class IntRange(Placeholder):
@@ -242,6 +247,7 @@ class IntRange(Placeholder):
     __slots__ = ("low", "high", "step", "log")
     kind = "int"
     json_tag = "_int"
+    json_options: ClassVar[frozenset[str]] = frozenset({"name", "step", "log", "hints"})
 
     def __init__(self, low: int, high: int, name: Optional[str] = None, *, step: int = 1, log: bool = False,
                  hints: Any = None) -> None:
@@ -283,9 +289,9 @@ class IntRange(Placeholder):
         return d
 
     @classmethod
-    def from_json(cls, j: dict[str, Any], decode: Decoder) -> "Placeholder":
-        lo, hi = j[cls.json_tag]
-        return IntRange(lo, hi, j.get("name"), step=j.get("step", 1), log=j.get("log", False), hints=j.get("hints"))
+    def from_json(cls, j: dict[str, Any], r: Any) -> "Placeholder":
+        lo, hi = r.bounds(integers=True)
+        return IntRange(lo, hi, r.name(), step=r.integer("step", 1), log=r.flag("log", False), hints=r.hints)
 
 
 class FloatRange(Placeholder):
@@ -294,6 +300,7 @@ class FloatRange(Placeholder):
     __slots__ = ("low", "high", "scale", "step")
     kind = "float"
     json_tag = "_float"
+    json_options: ClassVar[frozenset[str]] = frozenset({"name", "scale", "step", "hints"})
 
     def __init__(self, low: float, high: float, name: Optional[str] = None, *,
                  scale: Literal["linear", "log"] = "linear", step: Optional[float] = None, hints: Any = None) -> None:
@@ -335,10 +342,9 @@ class FloatRange(Placeholder):
         return d
 
     @classmethod
-    def from_json(cls, j: dict[str, Any], decode: Decoder) -> "Placeholder":
-        lo, hi = j[cls.json_tag]
-        return FloatRange(lo, hi, j.get("name"), scale=j.get("scale", "linear"), step=j.get("step"),
-                          hints=j.get("hints"))
+    def from_json(cls, j: dict[str, Any], r: Any) -> "Placeholder":
+        lo, hi = r.bounds(integers=False)
+        return FloatRange(lo, hi, r.name(), scale=r.text("scale", "linear"), step=r.number("step"), hints=r.hints)
 
 
 class Permutation(Placeholder):
@@ -347,6 +353,7 @@ class Permutation(Placeholder):
     __slots__ = ("items",)
     kind = "perm"
     json_tag = "_perm"
+    json_options: ClassVar[frozenset[str]] = frozenset({"name", "hints"})
 
     def __init__(self, items: Iterable[Any], name: Optional[str] = None, *, hints: Any = None) -> None:
         super().__init__(name, hints)
@@ -364,8 +371,8 @@ class Permutation(Placeholder):
         return self._items_json(self.items, encode)
 
     @classmethod
-    def from_json(cls, j: dict[str, Any], decode: Decoder) -> "Placeholder":
-        return cls._from_items_json(j, decode)
+    def from_json(cls, j: dict[str, Any], r: Any) -> "Placeholder":
+        return cls._from_items_json(j, r)
 
 
 def oneof(candidates: Sequence[Any], name: Optional[str] = None, *, ordered: bool = False,

@@ -12,7 +12,8 @@ Three ways to get specs:
 * ``symnas.spec(fn, *args, **kwargs)`` for any registered callable.
 
 Loading a spec from JSON never imports or runs code: targets stay strings until :func:`resolve` is asked to build
-them, and only registered targets or modules on the allow-list (``torch.nn.``, ``symnas.``) are resolved.
+them, and only registered targets or public names of allow-listed modules (``torch.nn.``, ``symnas.models.``) are
+resolved, each by one attribute lookup (the rule: docs/security.md).
 
 Example::
 
@@ -29,18 +30,32 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
+import types
 from typing import Any, Callable, Mapping, Optional, TypeVar, Union
 
 from symnas.errors import BuildError, SpaceError
 from symnas.symbolic.placeholders import Placeholder
 
-__all__ = ["Spec", "spec", "searchable", "register", "resolve", "allow_import", "target_path", "is_symbolic",
-           "contains", "Builder", "fmt_value"]
+__all__ = ["Spec", "spec", "searchable", "register", "resolve", "allow_import", "allowed_modules", "is_allowed",
+           "is_registered", "target_path", "is_symbolic", "contains", "Builder", "fmt_value"]
 
 T = TypeVar("T")
 _REGISTRY: dict[str, Any] = {}
-_ALLOWED_PREFIXES: list[str] = ["torch.nn.", "symnas."]
+# Allow-listed modules: a name ``pkg.mod.Name`` resolves when ``pkg.mod`` is one of these modules or inside one.
+_ALLOWED_PREFIXES: list[str] = ["torch.nn.", "symnas.models."]
+# Single functions of symnas that descriptions written by symnas itself name (the DSL's derived values).
+# symnas's own builders that descriptions name by path (each checked like any other target when resolved).
+_ALLOWED_TARGETS: set[str] = {"symnas.dsl.interpreter.derive", "symnas.candidate.build.built_by",
+                              "symnas.space.rules.patch", "symnas.space.rules.Rule", "symnas.space.trace.TracedBuilder",
+                              "symnas.space.widths.Width"}
+# Paths that earlier versions wrote, read as where the builder lives now.
+_MOVED: dict[str, str] = {"symnas.dsl.runtime.derive": "symnas.dsl.interpreter.derive"}
+_RESOLVED: dict[str, Any] = {}
 _SIGNATURES: dict[Any, Optional[inspect.Signature]] = {}
+_IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+# Names that change process-wide state (global module hooks): refused even in an allowed module.
+_REFUSED_NAME_PREFIXES = ("register_module_",)
 
 
 def target_path(target: Any) -> str:
@@ -57,6 +72,13 @@ def register(target: T, path: Optional[str] = None) -> T:
     """Allows ``target`` (a class or function) to be built from descriptions; returns it unchanged.
 
     Usable as a decorator. ``path`` overrides the name used in JSON and DSL files.
+
+    Example::
+
+        >>> def my_block(c: int = 8): ...
+        >>> _ = register(my_block, path="mylib.my_block")
+        >>> is_allowed("mylib.my_block")
+        True
     """
     p = path or target_path(target)
     _REGISTRY[p] = target
@@ -68,42 +90,133 @@ def register(target: T, path: Optional[str] = None) -> T:
     return target
 
 
+def _module_name(prefix: str) -> str:
+    name = prefix[:-1] if prefix.endswith(".") else prefix
+    if not name or not all(_IDENT.match(p) for p in name.split(".")):
+        raise SpaceError(f"allow_import({prefix!r}): give a module or package name such as 'mylib.blocks' "
+                         "(an empty or partial name would allow every module)")
+    return name
+
+
 def allow_import(prefix: str) -> None:
-    """Allows targets whose import path starts with ``prefix`` to be imported when a description is built."""
-    if prefix not in _ALLOWED_PREFIXES:
-        _ALLOWED_PREFIXES.append(prefix)
+    """Allows builders defined in the module or package ``prefix`` (``"mylib."`` or ``"mylib"``; its submodules
+    too) to be imported when a description is built. Files can never call this (see docs/security.md).
+
+    Example::
+
+        >>> allow_import("mylib.blocks")
+        >>> is_allowed("mylib.blocks.resnet.Bottleneck")
+        True
+    """
+    p = _module_name(prefix) + "."
+    if p not in _ALLOWED_PREFIXES:
+        _ALLOWED_PREFIXES.append(p)
+
+
+def is_registered(path: str) -> bool:
+    """True if ``path`` names a builder registered with :func:`register` or ``@searchable``."""
+    return path in _REGISTRY
+
+
+def allowed_modules() -> tuple[str, ...]:
+    """The allow-listed module prefixes (``('torch.nn.', 'symnas.models.', ...)``)."""
+    return tuple(_ALLOWED_PREFIXES)
+
+
+def _in_allowed_module(module: str) -> bool:
+    return any((module + ".").startswith(p) for p in _ALLOWED_PREFIXES)
+
+
+def is_allowed(path: str) -> bool:
+    """True if ``path`` may name a builder: it is registered, or it is ``module.Name`` with ``module`` an
+    allow-listed module and ``Name`` a public name. Checks the text only: nothing is imported.
+
+    Example::
+
+        >>> is_allowed("torch.nn.modules.conv.Conv2d"), is_allowed("symnas.cli.search.os.system")
+        (True, False)
+    """
+    if not isinstance(path, str):
+        return False
+    path = _MOVED.get(path, path)
+    if path in _REGISTRY or path in _RESOLVED or path in _ALLOWED_TARGETS:
+        return True
+    module, _, name = path.rpartition(".")
+    if not module or not _IDENT.match(name) or name.startswith(_REFUSED_NAME_PREFIXES):
+        return False
+    return all(_IDENT.match(p) for p in module.split(".")) and _in_allowed_module(module)
+
+
+def _refuse(where: str, target: str, why: str) -> BuildError:
+    return BuildError(
+        f"{where or 'spec'}: builder {target!r} is not allowed ({why}); decorate it with @symnas.searchable or "
+        f"symnas.register(), or allow its module in your program with symnas.allow_import('module.name') "
+        "(see docs/security.md)")
 
 
 def resolve(target: Union[str, Any], where: str = "") -> Any:
-    """Returns the callable a spec names. Strings are looked up in the registry, then imported if allow-listed."""
+    """Returns the callable a spec names: the trust boundary between files and code (docs/security.md).
+
+    A string is looked up in the registry (``@searchable``, :func:`register`); otherwise it must be
+    ``module.Name`` with ``module`` an allow-listed module, which is imported and whose attribute ``Name`` is
+    looked up once. The object found must be a class or function defined in an allow-listed module (a C builtin:
+    of the same top-level package); modules, re-exports from elsewhere and symnas's own allow-list functions are
+    refused. Nothing else a file names is ever imported or called.
+
+    Example::
+
+        >>> resolve("torch.nn.modules.activation.ReLU").__name__
+        'ReLU'
+    """
     if not isinstance(target, str):
         return target
+    target = _MOVED.get(target, target)
     hit = _REGISTRY.get(target)
+    if hit is None:
+        hit = _RESOLVED.get(target)
     if hit is not None:
         return hit
-    if not any(target.startswith(p) for p in _ALLOWED_PREFIXES):
-        raise BuildError(
-            f"{where or 'spec'}: builder {target!r} is not registered; decorate it with @symnas.searchable or "
-            f"symnas.register(), or allow its module with symnas.allow_import({target.rsplit('.', 1)[0] + '.'!r})"
-        )
+    if not is_allowed(target):
+        raise _refuse(where, target, "not registered and not a public name in an allow-listed module")
     module_name, _, attr = target.rpartition(".")
-    obj: Any = None
-    parts = target.split(".")
-    for i in range(len(parts) - 1, 0, -1):  # support nested qualnames (pkg.mod.Outer.Inner)
-        try:
-            obj = importlib.import_module(".".join(parts[:i]))
-        except ImportError:
-            continue
-        for name in parts[i:]:
-            obj = getattr(obj, name, None)
-            if obj is None:
-                break
-        if obj is not None:
-            break
-    if obj is None:
-        raise BuildError(f"{where or 'spec'}: cannot import builder {target!r} (module {module_name!r}, name {attr!r})")
-    _REGISTRY[target] = obj
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as e:
+        if "is not a package" not in str(e):
+            raise BuildError(f"{where or 'spec'}: cannot import builder {target!r}: no module {e.name!r}") from None
+        raise _refuse(where, target, f"{module_name!r} is not a module: a name is looked up once in an "
+                      "allow-listed module, never through another module's attributes") from None
+    except Exception as e:  # noqa: BLE001 - an allowed module that fails to import is still a build error
+        raise BuildError(f"{where or 'spec'}: cannot import builder {target!r}: module {module_name!r} "
+                         f"is not importable ({type(e).__name__}: {e})") from None
+    if not isinstance(module, types.ModuleType) or getattr(module, "__name__", None) != module_name:
+        raise _refuse(where, target, f"{module_name!r} is not a module")
+    obj = getattr(module, attr, _MISSING)  # one lookup (a lazy module may define it in __getattr__)
+    if obj is _MISSING:
+        raise BuildError(f"{where or 'spec'}: cannot import builder {target!r}: module {module_name!r} has no "
+                         f"name {attr!r}")
+    _check_object(obj, target, module_name, where)
+    _RESOLVED[target] = obj
     return obj
+
+
+_MISSING = object()
+
+
+def _check_object(obj: Any, target: str, module_name: str, where: str) -> None:
+    if obj in _NEVER_BUILD:
+        raise _refuse(where, target, "it changes what files may build")
+    if isinstance(obj, types.ModuleType):
+        raise _refuse(where, target, "it is a module, not a class or function")
+    home = getattr(obj, "__module__", None)
+    if isinstance(obj, types.BuiltinFunctionType):
+        if not isinstance(home, str) or home.split(".")[0] != module_name.split(".")[0]:
+            raise _refuse(where, target, f"a builtin of {home!r} re-exported by {module_name!r}")
+        return
+    if not isinstance(obj, (type, types.FunctionType)):
+        raise _refuse(where, target, f"a {type(obj).__name__} object, not a class or function")
+    if not isinstance(home, str) or not (home == module_name or _in_allowed_module(home)):
+        raise _refuse(where, target, f"defined in {home!r}, which is not allow-listed")
 
 
 def contains(value: Any, kinds: Union[type, tuple[type, ...]]) -> bool:
@@ -334,3 +447,7 @@ def searchable(cls: type[T]) -> type[T]:
     cls.__new__ = staticmethod(__new__)  # type: ignore[assignment]
     cls.spec = classmethod(lambda klass, *a, **k: spec(klass, *a, **k))  # type: ignore[attr-defined]
     return cls
+
+
+# Functions that widen what files may build: never a build target, whatever the allow-list says.
+_NEVER_BUILD: frozenset = frozenset({allow_import, register, resolve, searchable, spec, is_allowed})

@@ -54,14 +54,40 @@ def _cond_json(c: dict, where: str) -> tuple[str, list[str]]:
     raise FormatError(f"{where}: condition on {child!r}: unsupported condition type {t!r}")
 
 
-def _forbid_json(f: dict, where: str) -> str:
+_REL_OPS = {"LT": "<", "LE": "<=", "EQ": "==", "GT": ">", "GE": ">="}
+_LAMBDA.update({"LESSEQUAL": "<=", "GREATEREQUAL": ">="})
+
+
+def _forbid_json(f: Any, where: str, params: dict) -> str:
+    """The expression of a ConfigSpace forbidden clause of any kind (EQUALS, IN, AND, OR, CLAUSE_LT/LE/GT/GE,
+    RELATION_LT/LE/EQ/GT/GE and the legacy RELATION). A CLAUSE on an ordinal compares by its order, as
+    ConfigSpace does: it is written as ``in`` over the values it forbids."""
+    if not isinstance(f, dict):
+        raise FormatError(f"{where}: a forbidden clause must be an object, got {f!r:.60}")
     t = f.get("type")
-    if t == "AND":
-        return " and ".join(_forbid_json(x, where) for x in f.get("clauses", []))
+    if t in ("AND", "OR"):
+        parts = f.get("clauses")
+        if not isinstance(parts, list) or not parts:
+            raise FormatError(f"{where}: an empty {t} forbidden clause")
+        return f" {t.lower()} ".join(f"({_forbid_json(x, where, params)})" for x in parts)
     if t == "EQUALS":
         return f"{_n(f['name'])} == {literal(f['value'])}"
     if t == "IN":
         return f"{_n(f['name'])} in [{', '.join(literal(v) for v in f['values'])}]"
+    if isinstance(t, str) and t.startswith("CLAUSE_") and t[7:] in _REL_OPS:
+        op, name, value = _REL_OPS[t[7:]], f["name"], f["value"]
+        p = params.get(name)
+        if p is not None and p.kind == "ord":
+            seq = list(p.choices)
+            if value not in seq:
+                raise FormatError(f"{where}: forbidden clause on {name!r}: {value!r} is not in its sequence")
+            k = seq.index(value)
+            hit = [v for i, v in enumerate(seq) if {"<": i < k, "<=": i <= k, "==": i == k, ">": i > k,
+                                                    ">=": i >= k}[op]]
+            return f"{_n(name)} in [{', '.join(literal(v) for v in hit)}]" if hit else "false"
+        return f"{_n(name)} {op} {literal(value)}"
+    if isinstance(t, str) and t.startswith("RELATION_") and t[9:] in _REL_OPS:
+        return f"{_n(f['left'])} {_REL_OPS[t[9:]]} {_n(f['right'])}"
     if t == "RELATION" and f.get("lambda") in _LAMBDA:
         return f"{_n(f['left'])} {_LAMBDA[f['lambda']]} {_n(f['right'])}"
     raise FormatError(f"{where}: unsupported forbidden clause type {t!r}")
@@ -73,10 +99,16 @@ def loads_json(text: str, where: str = "configspace.json") -> Space:
     if not isinstance(d, dict) or "hyperparameters" not in d:
         raise FormatError(f"{where}: not a ConfigSpace JSON file (no 'hyperparameters')")
     params, notes = [], []
+    if not isinstance(d["hyperparameters"], list):
+        raise FormatError(f"{where}: 'hyperparameters' must be a list")
     for h in d["hyperparameters"]:
+        if not isinstance(h, dict):
+            raise FormatError(f"{where}: every hyperparameter must be an object, got {h!r:.60}")
         name, t = h.get("name"), h.get("type")
         w = f"{where}: hyperparameter {name!r}"
-        default = h.get("default", NO_DEFAULT)
+        default = h.get("default", h.get("default_value", NO_DEFAULT))  # 0.4 JSON: default; 1.x: default_value
+        if not isinstance(h, dict) or not isinstance(name, str):
+            raise FormatError(f"{where}: every hyperparameter needs a 'name' (text)")
         if t == "categorical":
             params.append(Param(name, "cat", tuple(h["choices"]), default=default))
             if h.get("weights"):
@@ -103,10 +135,15 @@ def loads_json(text: str, where: str = "configspace.json") -> Space:
         else:
             raise FormatError(f"{w}: unsupported hyperparameter type {t!r}")
     conds: dict[str, list[str]] = {}
-    for c in d.get("conditions", []):
+    for c in d.get("conditions", []) if isinstance(d.get("conditions", []), list) else []:
         child, exprs = _cond_json(c, where)
         conds.setdefault(child, []).extend(exprs)
-    forb = [_forbid_json(f, where) for f in d.get("forbiddens", [])]
+    by_name = {p.name: p for p in params}
+    forbiddens = d.get("forbiddens", [])
+    conditions = d.get("conditions", [])
+    if not isinstance(forbiddens, list) or not isinstance(conditions, list):
+        raise FormatError(f"{where}: 'conditions' and 'forbiddens' must be lists")
+    forb = [_forbid_json(f, where, by_name) for f in forbiddens]
     return to_space(params, conds, forb, d.get("name") or "configspace", "configspace-json", notes, where)
 
 
@@ -125,12 +162,19 @@ def dumps_json(space: Space) -> str:
             h.update(type="ordinal", sequence=list(p.choices))
         elif p.kind == "const":
             h.update(type="constant", value=p.choices[0])
+        elif p.step is not None:  # ConfigSpace 1.x has no quantisation: the exact values as an ordinal
+            n = int((p.high - p.low) // p.step) + 1 if p.step > 0 else 0
+            if p.log or not 0 < n <= 10_000:
+                raise FormatError(f"configspace-json: decision {p.name!r}: a quantised range (step {p.step}"
+                                  f"{', log scale' if p.log else ''}) has no ConfigSpace 1.x form")
+            seq = [p.low + i * p.step if p.kind == "int" else float(f"{p.low + i * p.step:.12g}") for i in range(n)]
+            h.update(type="ordinal", sequence=seq)
+            if p.default is not NO_DEFAULT and p.default not in seq:
+                raise FormatError(f"configspace-json: decision {p.name!r}: default {p.default!r} is not on the grid")
         else:
             h.update(type=f"uniform_{p.kind}", log=p.log, lower=p.low, upper=p.high)
-            if p.step is not None:
-                h["q"] = p.step
         if p.default is not NO_DEFAULT:
-            h["default"] = p.default
+            h["default_value"] = p.default
         hps.append(h)
 
     def atom(ast: tuple, what: str) -> dict:
@@ -152,13 +196,25 @@ def dumps_json(space: Space) -> str:
                 parts.append({"child": child, "parent": x["name"], "type": "EQ" if "value" in x else "IN",
                               **({"value": x["value"]} if "value" in x else {"values": x["values"]})})
         conditions.append(parts[0] if len(parts) == 1 else {"child": child, "type": "AND", "conditions": parts})
-    forbiddens = []
-    for e in forb:
-        cl = [atom(a, "forbidden clause") for a in conj(parse(e))]
-        cl = [{"type": "EQUALS" if "value" in c else "IN", **c} for c in cl]
-        forbiddens.append(cl[0] if len(cl) == 1 else {"type": "AND", "clauses": cl})
+    ops = {v: k for k, v in _REL_OPS.items()}
+
+    def forbidden(ast: tuple) -> dict:
+        if ast[0] in ("and", "or"):
+            parts: list[dict] = []
+            for side in ast[1:]:
+                x = forbidden(side)
+                parts.extend(x["clauses"] if x["type"] == ast[0].upper() else [x])
+            return {"type": ast[0].upper(), "clauses": parts}
+        if ast[0] in ops and ast[0] != "==" and ast[1][0] == "name" and ast[2][0] == "lit":
+            return {"type": f"CLAUSE_{ops[ast[0]]}", "name": ast[1][1], "value": ast[2][1]}
+        if ast[0] in ops and ast[1][0] == "name" and ast[2][0] == "name":
+            return {"type": f"RELATION_{ops[ast[0]]}", "left": ast[1][1], "right": ast[2][1]}
+        c = atom(ast, "forbidden clause")
+        return {"type": "EQUALS" if "value" in c else "IN", **c}
+
+    forbiddens = [forbidden(parse(e)) for e in forb]
     return json.dumps({"name": space.name, "hyperparameters": hps, "conditions": conditions,
-                       "forbiddens": forbiddens, "json_format_version": 0.4}, indent=2)
+                       "forbiddens": forbiddens, "json_format_version": 0.4}, indent=2)  # 1.x names
 
 
 _VAL = r"[^,{}\[\]\s]+"
@@ -167,63 +223,92 @@ _VAL = r"[^,{}\[\]\s]+"
 _value = number_or_text
 
 
-def _pcs_statements(text: str, where: str, forbidden: list[str]) -> Iterator[tuple[str, str]]:
-    """The ``(place, line)`` of each parameter or condition line of a PCS file (comments and blank lines
-    skipped); forbidden clauses ``{a=x, b=y}``, written alike in both PCS dialects, go to ``forbidden``."""
+_SECTION = re.compile(r"(Conditionals|Forbidden|Forbiddens|Conditions)\s*:\s*\Z", re.I)
+
+
+def _pcs_statements(text: str, where: str, forbidden: list[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+    """The ``(place, line)`` of each parameter or condition line of a PCS file (comments, blank lines and the
+    ``Conditionals:`` / ``Forbidden:`` section headers of classic PCS skipped); forbidden clauses ``{a=x, b=y}``,
+    written alike in both PCS dialects, go to ``forbidden`` as ``(place, body)``, read once all parameters are
+    known (declaration order does not matter)."""
     for i, line in enumerate(text.splitlines(), 1):
         line = line.split("#", 1)[0].strip()
         w = f"{where}:{i}:1"
+        if _SECTION.match(line):
+            continue
         if line.startswith("{"):
-            forbidden.append(_forbid_pcs(line.strip("{} "), w))
+            if not line.endswith("}"):
+                raise FormatError(f"{w}: a forbidden clause reads {{a=x, b=y}}: {line!r}")
+            forbidden.append((w, line[1:-1].strip()))
         elif line:
             yield w, line
 
 
-def _forbid_pcs(body: str, where: str) -> str:
+def _forbid_pcs(params: dict, body: str, where: str) -> str:
     parts = []
     for item in body.split(","):
         if "=" not in item:
             raise FormatError(f"{where}: forbidden clause item {item.strip()!r} is not name=value")
         k, v = item.split("=", 1)
-        parts.append(f"{_n(k.strip())} == {literal(_value(v))}")
+        parts.append(f"{_n(k.strip())} == {literal(_typed(params, k.strip(), v, where))}")
     return " and ".join(parts)
 
 
-def _typed(params: dict, name: str, v: str) -> Any:
+def _typed(params: dict, name: str, v: str, where: str) -> Any:
+    """A value of parameter ``name`` as ConfigSpace's PCS readers type it: text for categorical and ordinal
+    parameters, int or float for numeric ones."""
     p = params.get(name)
-    if p is not None and p.kind in ("cat", "ord"):
-        return next((c for c in p.choices if str(c) == v.strip()), v.strip())
-    return _value(v)
+    if p is None:
+        raise FormatError(f"{where}: unknown parameter {name!r}")
+    v = v.strip()
+    if p.kind in ("cat", "ord", "const"):
+        return v
+    try:
+        return int(v) if p.kind == "int" else float(v)
+    except ValueError:
+        raise FormatError(f"{where}: {v!r} is not a value of {p.kind} parameter {name!r}") from None
+
+
+def _number(text: str, cast: Any, w: str, line: str) -> Any:
+    try:
+        v = _value(text)
+        if isinstance(v, str) or cast is int and isinstance(v, float) and v != int(v):
+            raise ValueError(text)
+        return cast(v)
+    except (ValueError, OverflowError):
+        raise FormatError(f"{w}: bad numeric value {text.strip()!r} in {line!r}") from None
 
 
 def loads_pcs(text: str, where: str = "space.pcs") -> Space:
     """Reads the classic PCS format (SMAC 2 / ParamILS): ``name {a, b} [a]``, ``name [lo, hi] [d]`` with ``i``
     (integer) and ``l`` (log) flags, ``child | parent in {a, b}`` (several lines for a child are ANDed) and
-    ``{a=1, b=2}`` forbidden combinations."""
+    ``{a=1, b=2}`` forbidden combinations, optionally under ``Conditionals:`` / ``Forbidden:`` headers.
+    Categorical values are text, as ConfigSpace reads them."""
     params: dict[str, Param] = {}
     conds: dict[str, list[str]] = {}
-    forb: list[str] = []
+    forb: list[tuple[str, str]] = []
+    cond_lines: list[tuple[str, str]] = []
     for w, line in _pcs_statements(text, where, forb):
         if "|" in line:
-            m = re.fullmatch(r"(\S+)\s*\|\s*(\S+)\s+in\s*\{(.*)\}", line)
-            if not m:
-                raise FormatError(f"{w}: classic PCS conditions must read 'child | parent in {{a, b}}': {line!r}")
-            vals = [_typed(params, m[2], v) for v in m[3].split(",")]
-            conds.setdefault(m[1], []).append(f"{_n(m[2])} in [{', '.join(literal(v) for v in vals)}]")
+            cond_lines.append((w, line))
         elif m := re.fullmatch(r"(\S+)\s*\{(.*)\}\s*\[(.*)\]", line):
             choices = tuple(v.strip() for v in m[2].split(","))
             params[m[1]] = Param(m[1], "cat", choices, default=m[3].strip())
         elif m := re.fullmatch(r"(\S+)\s*\[(.*),(.*)\]\s*\[(.*)\]\s*([il]*)", line):
             kind = "int" if "i" in m[5] else "float"
             cast = int if kind == "int" else float
-            try:
-                lo, hi, d = cast(_value(m[2])), cast(_value(m[3])), cast(_value(m[4]))
-            except ValueError:
-                raise FormatError(f"{w}: bad numeric bounds in {line!r}") from None
+            lo, hi, d = (_number(x, cast, w, line) for x in (m[2], m[3], m[4]))
             params[m[1]] = Param(m[1], kind, low=lo, high=hi, log="l" in m[5], default=d)
         else:
             raise FormatError(f"{w}: cannot read PCS line {line!r}")
-    return to_space(list(params.values()), conds, forb, "pcs", "pcs", [], where)
+    for w, line in cond_lines:
+        m = re.fullmatch(r"(\S+)\s*\|\s*(\S+)\s+in\s*\{(.*)\}", line)
+        if not m:
+            raise FormatError(f"{w}: classic PCS conditions must read 'child | parent in {{a, b}}': {line!r}")
+        vals = [_typed(params, m[2], v, w) for v in m[3].split(",")]
+        conds.setdefault(m[1], []).append(f"{_n(m[2])} in [{', '.join(literal(v) for v in vals)}]")
+    return to_space(list(params.values()), conds, [_forbid_pcs(params, b, w) for w, b in forb], "pcs", "pcs", [],
+                    where)
 
 
 _NEW_COND = re.compile(r"\s*(\S+?)\s*(==|!=|<|>|\s+in\s+)\s*(\{[^}]*\}|\S+)\s*")
@@ -232,41 +317,43 @@ _NEW_COND = re.compile(r"\s*(\S+?)\s*(==|!=|<|>|\s+in\s+)\s*(\{[^}]*\}|\S+)\s*")
 def loads_pcs_new(text: str, where: str = "space.pcs") -> Space:
     """Reads the new PCS format (SMAC 3): ``name categorical {a, b} [a]``, ``name ordinal {..} [..]``,
     ``name integer|real [lo, hi] [d] log``, conditions ``child | a == x && b in {y, z} || c > 1`` and
-    forbiddens ``{a=x, b=y}``."""
+    forbiddens ``{a=x, b=y}``. Categorical and ordinal values are text, as ConfigSpace reads them; conditions and
+    forbiddens may come before the parameters they name."""
     params: dict[str, Param] = {}
     conds: dict[str, list[str]] = {}
-    forb: list[str] = []
+    forb: list[tuple[str, str]] = []
+    cond_lines: list[tuple[str, str]] = []
     for w, line in _pcs_statements(text, where, forb):
         if "|" in line:
-            child, rest = (s.strip() for s in line.split("|", 1))
-            ors = []
-            for disj in rest.split("||"):
-                ands = []
-                for atom in disj.split("&&"):
-                    m = _NEW_COND.fullmatch(atom)
-                    if not m:
-                        raise FormatError(f"{w}: cannot read condition {atom.strip()!r}")
-                    if m[3].startswith("{"):
-                        vals = [_typed(params, m[1], v) for v in m[3].strip("{}").split(",")]
-                        ands.append(f"{_n(m[1])} in [{', '.join(literal(v) for v in vals)}]")
-                    else:
-                        ands.append(f"{_n(m[1])} {m[2].strip()} {literal(_typed(params, m[1], m[3]))}")
-                ors.append(" and ".join(ands))
-            expr = ors[0] if len(ors) == 1 else " or ".join(f"({o})" for o in ors)
-            conds.setdefault(child, []).extend(expr.split(" and ") if len(ors) == 1 else [expr])
+            cond_lines.append((w, line))
         elif m := re.fullmatch(r"(\S+)\s+(categorical|ordinal)\s*\{(.*)\}\s*\[(.*)\]", line):
-            choices = tuple(_value(v) for v in m[3].split(","))
-            params[m[1]] = Param(m[1], "cat" if m[2] == "categorical" else "ord", choices, default=_value(m[4]))
+            choices = tuple(v.strip() for v in m[3].split(","))
+            params[m[1]] = Param(m[1], "cat" if m[2] == "categorical" else "ord", choices, default=m[4].strip())
             if len(choices) == 1:
                 params[m[1]] = Param(m[1], "const", choices)
         elif m := re.fullmatch(r"(\S+)\s+(integer|real)\s*\[(.*),(.*)\]\s*\[(.*)\](\s*log)?", line):
             cast = int if m[2] == "integer" else float
-            try:
-                lo, hi, d = cast(_value(m[3])), cast(_value(m[4])), cast(_value(m[5]))
-            except ValueError:
-                raise FormatError(f"{w}: bad numeric bounds in {line!r}") from None
+            lo, hi, d = (_number(x, cast, w, line) for x in (m[3], m[4], m[5]))
             params[m[1]] = Param(m[1], "int" if cast is int else "float", low=lo, high=hi, log=bool(m[6]),
                                  default=d)
         else:
             raise FormatError(f"{w}: cannot read PCS line {line!r}")
-    return to_space(list(params.values()), conds, forb, "pcs", "pcs-new", [], where)
+    for w, line in cond_lines:
+        child, rest = (x.strip() for x in line.split("|", 1))
+        ors = []
+        for disj in rest.split("||"):
+            ands = []
+            for atom in disj.split("&&"):
+                m = _NEW_COND.fullmatch(atom)
+                if not m:
+                    raise FormatError(f"{w}: cannot read condition {atom.strip()!r}")
+                if m[3].startswith("{"):
+                    vals = [_typed(params, m[1], v, w) for v in m[3].strip("{}").split(",")]
+                    ands.append(f"{_n(m[1])} in [{', '.join(literal(v) for v in vals)}]")
+                else:
+                    ands.append(f"{_n(m[1])} {m[2].strip()} {literal(_typed(params, m[1], m[3], w))}")
+            ors.append(" and ".join(ands))
+        expr = ors[0] if len(ors) == 1 else " or ".join(f"({o})" for o in ors)
+        conds.setdefault(child, []).append(expr)
+    return to_space(list(params.values()), conds, [_forbid_pcs(params, b, w) for w, b in forb], "pcs", "pcs-new",
+                    [], where)

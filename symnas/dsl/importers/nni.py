@@ -14,9 +14,10 @@ Example::
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
-from symnas.dsl.importers.ir import FormatError, from_space, read_json, unsupported
+from symnas.dsl.importers.ir import FormatError, _labels, from_space, read_json, unsupported
 from symnas.symbolic.placeholders import FloatRange, IntRange, OneOf
 from symnas.space.space import Space
 
@@ -28,6 +29,9 @@ def _node(spec: Any, path: str, notes: list, where: str) -> Any:
         raise FormatError(f"{where}: {path}: expected {{'_type': ..., '_value': [...]}}, got {spec!r}")
     t, v = spec["_type"], spec["_value"]
     w = f"{where}: parameter {path!r}"
+    if not isinstance(v, list) or t != "choice" and any(isinstance(x, bool) or not isinstance(x, (int, float))
+                                                         for x in v):
+        raise FormatError(f"{w}: _value of {t!r} must be a list{'' if t == 'choice' else ' of numbers'}, got {v!r:.80}")
     try:
         if t == "choice":
             cands = []
@@ -43,12 +47,7 @@ def _node(spec: Any, path: str, notes: list, where: str) -> Any:
         if t in ("uniform", "loguniform"):
             return FloatRange(v[0], v[1], path, scale="log" if t == "loguniform" else "linear")
         if t in ("quniform", "qloguniform"):
-            if t == "qloguniform":
-                unsupported(notes, f"quantisation q={v[2]} on a log scale ignored", w)
-                return FloatRange(v[0], v[1], path, scale="log")
-            if (v[0] / v[2]) != round(v[0] / v[2]):
-                unsupported(notes, f"NNI rounds to multiples of q={v[2]}, the grid here starts at {v[0]}", w)
-            return FloatRange(v[0], v[1], path, step=v[2])
+            return _quantised(t, v, path, notes, w)
     except (IndexError, TypeError) as exc:
         raise FormatError(f"{w}: bad _value {v!r} for {t!r} ({exc})") from None
     except FormatError:
@@ -56,6 +55,23 @@ def _node(spec: Any, path: str, notes: list, where: str) -> Any:
     except Exception as exc:  # SpaceError from bad bounds
         raise FormatError(f"{w}: {exc}") from None
     raise FormatError(f"{w}: distribution {t!r} cannot be imported (no bounds: normal-family or unknown)")
+
+
+def _quantised(t: str, v: list, path: str, notes: list, w: str) -> Any:
+    """NNI's ``clip(round(x / q) * q, low, high)``: the multiples of q inside [low, high] and both bounds."""
+    low, high, q = v[0], v[1], v[2]
+    if not (q > 0 and low <= high) or not all(math.isfinite(x) for x in (low, high, q)):
+        raise FormatError(f"{w}: bad _value {v!r} for {t!r}")
+    first, last = round(low / q), round(high / q)  # NNI (numpy) rounds half to even, like round()
+    if last - first > 100_000:
+        raise FormatError(f"{w}: {t} {v!r} has more than 100000 values")
+    on_grid = low == first * q and high == last * q
+    if t == "qloguniform":
+        unsupported(notes, "quantised values kept exactly, their log scale ignored (sampled uniformly)", w)
+    elif on_grid:
+        return FloatRange(low, high, path, step=q)
+    vals = sorted({float(min(max(float(f"{k * q:.12g}"), low), high)) for k in range(first, last + 1)})
+    return OneOf(vals, path, ordered=True)
 
 
 def loads(text: str, where: str = "search_space.json") -> Space:
@@ -80,12 +96,14 @@ def dumps(space: Space) -> str:
     def node(v: Any, path: str) -> Any:
         if isinstance(v, OneOf):
             out = []
-            for c in v.candidates:
+            labels = _labels(v)
+            for i, c in enumerate(v.candidates):
                 if isinstance(c, dict):
-                    if "_name" not in c:
+                    if labels is None:
                         raise FormatError(f"nni: {path}: dict candidates need '_name'")
-                    out.append({"_name": c["_name"], **{k: node(x, f"{path}.{k}") for k, x in c.items()
-                                                        if k != "_name"}})
+                    lab = labels[i]
+                    out.append({"_name": lab, **{k: node(x, f"{path}.{k}") for k, x in c.items()
+                                                 if k != "_name" and not (k == "name" and x == lab)}})
                 else:
                     out.append(c)
             return {"_type": "choice", "_value": out}

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from symnas.dsl.importers.ir import FormatError, unsupported
+from symnas.dsl.importers.ir import FormatError, read_yaml, unsupported
 from symnas.symbolic.placeholders import FloatRange, IntRange, OneOf
 from symnas.space.space import Space
 
@@ -77,14 +77,7 @@ def _param(name: str, spec: Any, notes: list, where: str) -> Any:
 
 def loads(text: str, where: str = "sweep.yaml") -> Space:
     """Reads a W&B sweep configuration; ``method``, ``metric`` and ``early_terminate`` go to ``meta['sweep']``."""
-    import yaml
-
-    try:
-        d = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        loc = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
-        raise FormatError(f"{where}{loc}: {exc}") from None
+    d = read_yaml(text, where)
     if not isinstance(d, dict) or not isinstance(d.get("parameters"), dict):
         raise FormatError(f"{where}: a W&B sweep needs a 'parameters' mapping")
     notes: list = []
