@@ -47,6 +47,7 @@ from symnas.space.rules import Rule, patch
 from symnas.space.space import Space
 from symnas.space.space import set_constraint_checker as _set_constraint_checker
 from symnas.space.trace import trace
+from symnas.space.widths import Width
 from symnas.symbolic.spec import Spec, allow_import, register, searchable, spec
 from symnas.store.base import TrialState
 from symnas.store.memory import MemoryStore
@@ -67,5 +68,5 @@ __all__ = [
     "SpaceError", "StoreError", "SymnasError", "TrialError", "Decision", "DecisionTable", "Genome", "TrialPruned",
     "Study", "Trial", "nn", "boolv", "floatv", "intv", "manyof", "oneof", "ordinal", "permutation", "Space", "Spec",
     "allow_import", "register", "searchable", "spec", "MemoryStore", "TrialState", "Rule", "patch", "trace",
-    "from_pyglove", "to_pyglove",
+    "from_pyglove", "to_pyglove", "Width",
 ]

@@ -6,7 +6,9 @@ derived values such as padding). :func:`patch` runs the factory once on the ``me
 (no weights allocated), and returns a :class:`~symnas.space.space.Space` with one decision per match, named by the
 module's path (``features[3].kernel_size``). Building a candidate runs the factory again while the matching
 constructors receive the chosen arguments; a ``replace`` choice swaps the built module at its path for the chosen
-class, constructed with the original module's arguments that the new class accepts.
+class, constructed from its own defaults plus the arguments ``keep=`` maps. :class:`~symnas.space.widths.Width`
+rules make channel widths searchable (consumers follow); placeholders among the factory's own arguments are
+decisions too (``sn.patch(factory, rules, width_mult=sn.oneof([0.5, 1.0]))``).
 
 Example::
 
@@ -25,17 +27,14 @@ import copy
 import fnmatch
 import inspect
 import re
-import threading
 from typing import Any, Callable, Optional, Sequence
 
 from symnas.errors import SpaceError
 from symnas.symbolic.placeholders import Placeholder
 from symnas.space.space import Space
-from symnas.symbolic.spec import Spec, target_path
+from symnas.symbolic.spec import Spec
 
 __all__ = ["Rule", "patch", "module_path"]
-
-_LOCK = threading.RLock()
 
 
 class Rule:
@@ -44,11 +43,19 @@ class Rule:
     Args:
       cls: the module class to match (exact class).
       where: glob over the module path in dotted torch form (``features.3``); ``None`` matches every path.
-      replace: a placeholder over classes: the module is constructed as the chosen class (with the original
-        arguments its constructor accepts).
+      replace: a placeholder over classes (or callables returning modules): the module is swapped for the chosen
+        one, constructed from its own defaults plus only the arguments ``keep`` maps. Choosing the matched class
+        itself keeps the original module.
+      keep: what the replacement receives from the replaced module's final constructor arguments: a list of names
+        (``keep=["in_features", "out_features"]``, passed where the replacement accepts them) or a dict
+        ``{replacement argument: replaced argument name | f(args) | f(args, decisions)}``. Nothing by default:
+        ``Rule(nn.Hardswish, replace=sn.oneof([nn.ReLU, nn.GELU]))`` builds ``nn.ReLU()``, not
+        ``nn.ReLU(inplace=True)``.
       name: ties all matches of this rule to one decision with this name.
-      **args: constructor arguments: placeholders are decisions; callables ``f(args) -> value`` are derived from the
-        final arguments (e.g. ``padding=lambda a: a['kernel_size'] // 2``).
+      **args: constructor arguments: placeholders are decisions; callables are derived from the final arguments,
+        ``f(args)`` (e.g. ``padding=lambda a: a['kernel_size'] // 2``) or ``f(args, decisions)`` where
+        ``decisions[name_or_path]`` reads another module's decision by its name or its module path
+        (``d['layer1.0.conv1.kernel_size']`` or ``d['layer1[0].conv1.kernel_size']``).
     """
 
     def __new__(klass, *args: Any, **kwargs: Any) -> "Rule":
@@ -57,7 +64,7 @@ class Rule:
         return self
 
     def __init__(self, cls: type, where: Optional[str] = None, *, replace: Any = None, name: Optional[str] = None,
-                 **args: Any) -> None:
+                 keep: Any = None, **args: Any) -> None:
         if not isinstance(cls, type):
             raise SpaceError(f"Rule: cls must be a class, got {cls!r}")
         if replace is None and not args:
@@ -65,12 +72,15 @@ class Rule:
         if replace is not None and not isinstance(replace, Placeholder):
             raise SpaceError(f"Rule({cls.__name__}): replace= must be a placeholder, e.g. sn.oneof([...])")
         self.cls, self.where, self.replace, self.name = cls, where, replace, name
+        self.args, self.keep_given = dict(args), keep  # as given (for printing and serialisation)
+        self.keep = _keep_map(cls, keep)
         self.decisions = {k: v for k, v in args.items() if isinstance(v, Placeholder)}
         self.derived = {k: v for k, v in args.items() if not isinstance(v, Placeholder)}
         for k, v in self.derived.items():
             if not callable(v):
                 raise SpaceError(f"Rule({cls.__name__}): argument {k!r} must be a placeholder or a function of "
                                  f"the arguments, got {v!r}")
+        self.derived = {k: _derived(cls, k, v) for k, v in self.derived.items()}
 
     def matches(self, cls: type, path: str) -> bool:
         return cls is self.cls and (self.where is None or fnmatch.fnmatchcase(path, self.where))
@@ -85,156 +95,68 @@ def module_path(dotted: str) -> str:
     return re.sub(r"(?:^|\.)(\d+)(?=\.|$)", r"[\1]", dotted) if dotted else "root"
 
 
-class _Hooks:
-    """Patches ``__init__`` of the rule classes while a factory runs; counts constructions per class and applies
-    argument overrides ``(cls, k) -> {arg: value}`` (with derived arguments computed from the final ones)."""
+def patch(factory: Callable[..., Any], rules: Sequence[Any], *args: Any, name: Optional[str] = None,
+          example_inputs: Any = None, **kwargs: Any) -> Space:
+    """A search space over a plain model factory: one decision per module a rule matches (see
+    :mod:`symnas.space.patching`). ``args``/``kwargs`` go to the factory and may hold placeholders.
 
-    def __init__(self, classes: Sequence[type], overrides: Optional[dict] = None,
-                 derived: Optional[dict] = None) -> None:
-        self.classes = list(dict.fromkeys(classes))
-        self.counter: dict[type, int] = {}
-        self.seen: list[tuple[type, int, Any, dict[str, Any]]] = []
-        self.overrides: dict[tuple[type, int], dict[str, Any]] = overrides or {}
-        self.derived: dict[tuple[type, int], dict[str, Callable]] = derived or {}
-        self._saved: list[tuple[type, Any]] = []
-
-    def __enter__(self) -> "_Hooks":
-        for cls in self.classes:
-            self._saved.append((cls, cls.__dict__.get("__init__")))
-            self._install(cls)
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        for cls, init in reversed(self._saved):
-            if init is None:
-                delattr(cls, "__init__")
-            else:
-                cls.__init__ = init  # type: ignore[misc]
-
-    def _install(self, cls: type) -> None:
-        hooks = self
-        orig_init = cls.__init__
-        sig = inspect.signature(orig_init)
-        var_kw = next((n for n, p in sig.parameters.items() if p.kind == p.VAR_KEYWORD), None)
-        var_pos = any(p.kind == p.VAR_POSITIONAL for p in sig.parameters.values())
-
-        def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-            if type(self) is cls:
-                k = hooks.counter.get(cls, 0)
-                hooks.counter[cls] = k + 1
-                bound = sig.bind(self, *args, **kwargs)
-                bound.apply_defaults()
-                final = {n: v for n, v in bound.arguments.items() if n != "self"}
-                new = hooks.overrides.get((cls, k))
-                if new and not var_pos:
-                    final.update(new)
-                    for n, fn in hooks.derived.get((cls, k), {}).items():
-                        final[n] = fn(final)
-                    extra = final.pop(var_kw, {}) if var_kw else {}
-                    args, kwargs = (), {**final, **extra}
-                    if var_kw:
-                        final[var_kw] = extra
-                hooks.seen.append((cls, k, self, final))
-            orig_init(self, *args, **kwargs)
-
-        cls.__init__ = __init__  # type: ignore[misc]
-
-
-def _construct(repl: Any, given: dict[str, Any]) -> Any:
-    try:
-        accepted = inspect.signature(repl).parameters
-    except (TypeError, ValueError):
-        accepted = {}
-    return repl(**{n: v for n, v in given.items() if n in accepted})
-
-
-def _set_module(root: Any, dotted: str, module: Any) -> None:
-    parent_path, _, attr = dotted.rpartition(".")
-    parent = root.get_submodule(parent_path) if parent_path else root
-    setattr(parent, attr, module)
-
-
-class _Patched:
-    """The builder of a patched space: runs the factory with the chosen values."""
-
-    def __init__(self, factory: Callable[..., Any], args: tuple, kwargs: dict, rules: Sequence[Rule],
-                 slots: dict[str, list[tuple[type, int, str, str, Rule]]]) -> None:
-        self.factory, self.args, self.kwargs, self.rules, self.slots = factory, args, kwargs, rules, slots
-
-    def __call__(self, description: dict[str, Any], seed: Optional[int] = None, device: Any = None) -> Any:
-        import torch
-
-        overrides: dict[tuple[type, int], dict[str, Any]] = {}
-        derived: dict[tuple[type, int], dict[str, Callable]] = {}
-        replace: dict[str, Any] = {}
-        for name, value in description.items():
-            for cls, k, dotted, arg, rule in self.slots[name]:
-                if arg:
-                    overrides.setdefault((cls, k), {})[arg] = value
-                    if rule.derived:
-                        derived[(cls, k)] = rule.derived
-                else:
-                    replace[dotted] = value
-        with _LOCK, torch.random.fork_rng(devices=[]):
-            if seed is not None:
-                torch.manual_seed(seed)
-            with _Hooks([r.cls for r in self.rules], overrides, derived) as hooks:
-                model = self.factory(*self.args, **self.kwargs)
-            if replace:
-                final_args = {id(m): final for _, _, m, final in hooks.seen}
-                for dotted, repl in replace.items():
-                    old = model.get_submodule(dotted)
-                    if type(old) is not repl:
-                        _set_module(model, dotted, _construct(repl, final_args.get(id(old), {})))
-        return model.to(device) if device is not None else model
-
-
-def patch(factory: Callable[..., Any], rules: Sequence[Rule], *args: Any, name: Optional[str] = None,
-          **kwargs: Any) -> Space:
-    """A search space over a plain model factory: one decision per module a rule matches.
-
-    ``args``/``kwargs`` are passed to the factory. Raises :class:`SpaceError` naming any rule that matches nothing.
+    Raises :class:`SpaceError` naming any rule that matches nothing.
     """
-    import torch
+    from symnas.space.patching import patch_factory
 
     rules = list(rules)
+    recipe_kwargs = {k: _recipe(v) for k, v in kwargs.items()}
+    if example_inputs is not None:
+        recipe_kwargs["example_inputs"] = example_inputs
+    recipe = Spec(patch, (factory, [r.spec for r in rules], *map(_recipe, args)), recipe_kwargs)  # for JSON
+    return patch_factory(factory, rules, args, kwargs, name=name, example_inputs=example_inputs, recipe=recipe)
+
+
+def _recipe(x: Any) -> Any:
+    """A factory argument as the recipe records it: a dataclass config becomes a spec of its class."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        return Spec(type(x), (), {f.name: _recipe(getattr(x, f.name)) for f in dataclasses.fields(x) if f.init})
+    if isinstance(x, (list, tuple)) and not hasattr(x, "_fields"):
+        return type(x)(_recipe(v) for v in x)
+    if isinstance(x, dict):
+        return {k: _recipe(v) for k, v in x.items()}
+    return x
+
+
+def _keep_map(cls: type, keep: Any) -> dict[str, Any]:
+    if keep is None:
+        return {}
+    if isinstance(keep, str):
+        keep = [keep]
+    if isinstance(keep, (list, tuple)):
+        if not all(isinstance(k, str) for k in keep):
+            raise SpaceError(f"Rule({cls.__name__}): keep= must list argument names, got {keep!r}")
+        return {k: k for k in keep}
+    if isinstance(keep, dict):
+        out = {}
+        for k, v in keep.items():
+            if not isinstance(k, str) or not (isinstance(v, str) or callable(v)):
+                raise SpaceError(f"Rule({cls.__name__}): keep= maps a replacement argument to a replaced "
+                                 f"argument name or a function, got {k!r}: {v!r}")
+            out[k] = v if isinstance(v, str) else _derived(cls, k, v)
+        return out
+    raise SpaceError(f"Rule({cls.__name__}): keep= must be a list of names or a dict, got {type(keep).__name__}")
+
+
+def _derived(cls: type, arg: str, fn: Callable) -> Callable[[dict, Any], Any]:
+    """``fn`` as a function of ``(args, decisions)`` whether it takes one or two parameters."""
     try:
-        with _LOCK, _Hooks([r.cls for r in rules]) as hooks, torch.device("meta"):
-            root = factory(*args, **kwargs)
-    except Exception:  # factories that need real tensors while building
-        with _LOCK, _Hooks([r.cls for r in rules]) as hooks:
-            root = factory(*args, **kwargs)
-    if not hasattr(root, "named_modules"):
-        raise SpaceError(f"patch: {target_path(factory)} returned {type(root).__name__}, not an nn.Module")
-    paths = {id(m): p for p, m in root.named_modules(remove_duplicate=False)}
-    tree: dict[str, Any] = {}
-    slots: dict[str, list[tuple[type, int, str, str, Rule]]] = {}
-    used = [False] * len(rules)
-    for cls, k, module, _ in hooks.seen:
-        dotted = paths.get(id(module))
-        if dotted is None:
-            continue
-        pretty = module_path(dotted)
-        for ri, rule in enumerate(rules):
-            if not rule.matches(cls, dotted):
-                continue
-            used[ri] = True
-            items = [("", rule.replace)] if rule.replace is not None else []
-            items += list(rule.decisions.items())
-            for arg, ph in items:
-                dname = rule.name and (f"{rule.name}.{arg}" if arg else rule.name) or (
-                    f"{pretty}.{arg}" if arg else pretty)
-                if dname not in tree:
-                    tree[dname] = _renamed(ph, dname)
-                    slots[dname] = []
-                slots[dname].append((cls, k, dotted, arg, rule))
-    for ri, ok in enumerate(used):
-        if not ok:
-            raise SpaceError(f"{rules[ri]!r} matched no module of the model built by {target_path(factory)}")
-    builder = _Patched(factory, args, kwargs, rules, slots)
-    builder.spec = Spec(patch, (factory, [r.spec for r in rules], *args), kwargs)  # its recipe, for JSON
-    return Space(tree, name=name or getattr(factory, "__name__", "patched"), builder=builder,
-                 meta={"factory": target_path(factory)})
+        n = sum(1 for p in inspect.signature(fn).parameters.values()
+                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty)
+    except (TypeError, ValueError):
+        n = 1
+    if n == 2:
+        return fn
+    if n != 1:
+        raise SpaceError(f"Rule({cls.__name__}): {arg}= must be a function of (args) or (args, decisions)")
+    return lambda a, d: fn(a)
 
 
 def _renamed(ph: Placeholder, name: str) -> Placeholder:

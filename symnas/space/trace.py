@@ -30,7 +30,7 @@ from symnas.symbolic.placeholders import (FloatRange, IntRange, ManyOf, OneOf, P
 from symnas.space.space import Space
 from symnas.symbolic.spec import Spec, target_path
 
-__all__ = ["trace", "current", "Tracer", "TracedBuilder"]
+__all__ = ["trace", "current", "Tracer", "TracedBuilder", "Resolver"]
 
 _MAX_RUNS = 2000
 _MAX_INT_VALUES = 32
@@ -227,3 +227,22 @@ def trace(fn: Callable[..., Any], *args: Any, name: Optional[str] = None, **kwar
         conditions[n] = [(p, vals if isinstance(found[p], OneOf) else frozenset(vals))]
     return Space(tree, name=name or getattr(fn, "__name__", "traced"), builder=TracedBuilder(fn, args, kwargs),
                  conditions=conditions, meta={"function": target_path(fn)})
+
+
+class Resolver(_Context):
+    """A define-by-run context whose placeholders resolve to ``value(name, placeholder)``; names are those
+    :func:`trace` gives (``name=`` or call site). The supernet compiler uses it to build choice modules.
+
+    Example::
+
+        with Resolver(lambda name, ph: ph.candidates[0]):
+            model = make_net()
+    """
+
+    def __init__(self, value: Callable[[str, Placeholder], Any]) -> None:
+        super().__init__({}, collect=False)
+        self._value = value
+
+    def resolve(self, ph: Placeholder) -> Any:
+        return self._value(self.name_of(ph), ph)
+

@@ -239,7 +239,12 @@ class Supernet(nn.Module):
         with ctx:
             if seed is not None:
                 torch.manual_seed(seed)
-            model = _Compiler(self.state).build(space.root, {})
+            if space.builder is not None:  # patched factories and traced functions
+                from symnas.supernet.factories import compile_factory_space
+
+                model = compile_factory_space(space, self.state, seed)
+            else:
+                model = _Compiler(self.state).build(space.root, {})
         if not isinstance(model, nn.Module):
             raise SupernetError(f"space {space.name!r}: the root does not build to an nn.Module "
                                 f"(got {type(model).__name__})")
