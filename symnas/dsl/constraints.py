@@ -134,7 +134,14 @@ def constraint_node(expr: str) -> tuple[N.Expr, list[str]]:
             raise first from None
         remember_expr(expr, node)
         return node, names
-    return node, _names(node)
+    names = _names(node)
+    if _FOREIGN_WORDS.intersection(names):  # 'b == false' as written by earlier importers: their syntax
+        node, names = _foreign(expr)
+        remember_expr(expr, node)
+    return node, names
+
+
+_FOREIGN_WORDS = frozenset({"true", "false", "null"})
 
 
 def _names(node: N.Expr) -> list[str]:

@@ -84,7 +84,7 @@ def _forbid_json(f: Any, where: str, params: dict) -> str:
             k = seq.index(value)
             hit = [v for i, v in enumerate(seq) if {"<": i < k, "<=": i <= k, "==": i == k, ">": i > k,
                                                     ">=": i >= k}[op]]
-            return f"{_n(name)} in [{', '.join(literal(v) for v in hit)}]" if hit else "false"
+            return f"{_n(name)} in [{', '.join(literal(v) for v in hit)}]" if hit else "False"
         return f"{_n(name)} {op} {literal(value)}"
     if isinstance(t, str) and t.startswith("RELATION_") and t[9:] in _REL_OPS:
         return f"{_n(f['left'])} {_REL_OPS[t[9:]]} {_n(f['right'])}"

@@ -231,10 +231,10 @@ def _eq(a: Any, b: Any) -> bool:
 
 def literal(v: Any) -> str:
     """The expression text of a literal value."""
-    if v is True or v is False:
-        return "true" if v else "false"
+    if v is True or v is False:  # the spelling both this syntax and the DSL read
+        return "True" if v else "False"
     if v is None:
-        return "null"
+        return "None"
     if isinstance(v, (int, float)):
         return repr(v)
     return "'" + str(v).replace("\\", "\\\\").replace("'", "\\'") + "'"
