@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["all", "json", "dsl", "python"], default="all",
                    help="what to print (default: all three)")
     p.add_argument("-o", "--output", help="write to this file instead of stdout")
+    p.add_argument("--allow-import", action="append", default=[], metavar="MODULE",
+                   help="allow builders of this module or package (repeatable): the Python snippet of a description "
+                        "naming code outside torch.nn and symnas.models needs your word for it (docs/security.md)")
     p.set_defaults(func=_export)
 
     p = sub.add_parser("plot", help="search curve (and Pareto front) as PNG",
@@ -99,7 +102,10 @@ def _show(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from symnas.report import export_all, load_study
+    from symnas.symbolic.spec import allow_import
 
+    for module in args.allow_import:
+        allow_import(module)
     view = load_study(args.store, args.name)
     if args.trial is None:
         rec = view.best()
