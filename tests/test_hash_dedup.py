@@ -147,7 +147,7 @@ def test_functional_key_uses_the_build():
 
 
 def test_functional_key_on_the_nb201_probe_network():
-    from symnas.hash.dedup import nb201_probe_build
+    from symnas.models.nasbench201 import nb201_probe_build
 
     d = Dedup(key="functional", build=nb201_probe_build, probe_shape=(2, 3, 8, 8))
     a = trial(cell=["avg_pool_3x3", "none", "none", "none", "avg_pool_3x3", "none"])       # pool(pool(x))

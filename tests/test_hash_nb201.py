@@ -8,7 +8,8 @@ from collections import defaultdict
 import pytest
 
 from symnas.hash.functional import functional_hash
-from symnas.hash.nb201 import OPS, reference_key, reduced_network
+from symnas.hash.nb201 import OPS, reference_key
+from symnas.models.nasbench201 import probe_network as reduced_network
 
 PROBE = (2, 3, 8, 8)
 

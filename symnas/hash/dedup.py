@@ -5,9 +5,9 @@ it evaluates and calls ``dedup.record(k, values, seconds)``; otherwise it serves
 (``cached=True``), or, with ``resample=True``, asks the algorithm for another proposal instead.
 
 Keys: ``'genome'`` (the canonical genome), ``'structural'`` (:func:`~symnas.hash.structural_hash` of
-``cell_of(trial.description)``; NAS-Bench-201's ``cell_of`` by default), ``'functional'``
-(:func:`~symnas.hash.functional_hash` of ``build(trial)`` on a probe of ``probe_shape``), or any
-``callable(trial) -> str``.
+``cell_of(trial.description)``; NAS-Bench-201's ``cell_of`` by default, the genome where no cell can be read),
+``'functional'`` (:func:`~symnas.hash.key.candidate_key`: functional hash of each module part plus every setting
+training depends on), or any ``callable(trial) -> str``.
 
 Policies (Unified Functional Hashing): ``'first'`` serves the first result; ``'average'`` evaluates a hash until
 it has ``k`` results, then serves their mean. With ``forget_p > 0`` an entry is forgotten with that probability
@@ -28,6 +28,7 @@ Example::
 from __future__ import annotations
 
 import random
+import warnings
 from typing import Any, Callable, Iterable, Optional, Sequence, Union
 
 from symnas.errors import SymnasError
@@ -58,10 +59,13 @@ def genome_key(trial: Any) -> str:
     return "g:" + ",".join(repr(v) for v in trial.genome)
 
 
-def structural_key(cell_of: Optional[Callable[[Any], tuple]] = None, **options: Any) -> KeyFn:
+def structural_key(cell_of: Optional[Callable[[Any], tuple]] = None, fallback: Optional[KeyFn] = None,
+                   **options: Any) -> KeyFn:
     """A ``'structural'`` key function: ``structural_hash(*cell_of(trial.description), **options)``.
 
-    ``cell_of(description) -> (adjacency, labels)``; default :func:`~symnas.hash.nb201.nb201_cell_of`.
+    ``cell_of(description) -> (adjacency, labels)``; default :func:`~symnas.hash.nb201.nb201_cell_of`. Where
+    ``cell_of`` cannot read a candidate's cell, ``fallback`` (e.g. :func:`genome_key`) keys it instead and a
+    warning says why, once; without ``fallback`` a :class:`DedupError` explains it.
 
     Example::
 
@@ -74,20 +78,35 @@ def structural_key(cell_of: Optional[Callable[[Any], tuple]] = None, **options: 
 
     if cell_of is None:
         from symnas.hash.nb201 import nb201_cell_of as cell_of
+    warned: list[str] = []
 
     def key(trial: Any) -> str:
-        adjacency, labels = cell_of(trial.description)  # type: ignore[misc]
+        try:
+            adjacency, labels = cell_of(trial.description)  # type: ignore[misc]
+        except SymnasError as exc:
+            if fallback is None:
+                raise DedupError(f"Dedup key 'structural' on {_where(trial)}: cannot read a cell ({exc}); give "
+                                 "cell_of=description -> (adjacency, labels) for this space, or use "
+                                 "key='functional' or 'genome'") from None
+            if not warned:
+                warned.append(str(exc))
+                warnings.warn(f"Dedup key 'structural': cannot read a cell ({exc}); keying candidates by their "
+                              f"{getattr(fallback, '__name__', 'fallback')} instead", stacklevel=2)
+            return fallback(trial)
         return "s:" + structural_hash(adjacency, labels, where=f"{_where(trial)} cell", **options)
 
     return key
 
 
-def functional_key(build: Optional[Callable[[Any], Any]] = None,
-                   probe_shape: Sequence[int] = (2, 3, 32, 32), **options: Any) -> KeyFn:
-    """A ``'functional'`` key function: ``functional_hash(build(trial), probe_shape, **options)``.
+def functional_key(build: Optional[Callable[[Any], Any]] = None, probe_shape: Any = None, *,
+                   inert: Sequence[str] = (), **options: Any) -> KeyFn:
+    """A ``'functional'`` key function: :func:`~symnas.hash.key.candidate_key` of the trial (the functional hash
+    of each module-valued part, its non-inert constructor arguments and hidden settings, other values verbatim).
 
-    ``build(trial) -> nn.Module``; default ``trial.build(seed=0)``. For NAS-Bench-201 pass
-    :func:`nb201_probe_build` (reduced channels, one cell per stage) and ``probe_shape=(2, 3, 8, 8)``.
+    ``build(trial)`` replaces ``trial.build(seed=0)`` (for NAS-Bench-201 pass
+    ``symnas.models.nasbench201.nb201_probe_build`` and ``probe_shape=(2, 3, 8, 8)``; a build declares the
+    arguments it reflects in its ``inert`` attribute); ``probe_shape`` is a shape, a spec dict or per-part probes
+    (default: inferred from each module's first layer); ``inert`` names constructor arguments the probe sees.
 
     Example::
 
@@ -98,28 +117,14 @@ def functional_key(build: Optional[Callable[[Any], Any]] = None,
         >>> key(t) == key(T(build=lambda seed=None: nn.Linear(3, 2)))
         True
     """
-    from symnas.hash.functional import functional_hash
+    from symnas.hash.key import candidate_key
+
+    inert = tuple(inert) + tuple(getattr(build, "inert", ()))
 
     def key(trial: Any) -> str:
-        module = build(trial) if build is not None else trial.build(seed=0)
-        return "f:" + functional_hash(module, tuple(probe_shape), restore=False, **options)
+        return "f:" + candidate_key(trial, build=build, probe=probe_shape, inert=inert, **options)
 
     return key
-
-
-def nb201_probe_build(trial: Any, C: int = 4, N: int = 1) -> Any:
-    """Builds the cheap NAS-Bench-201 probe network (``C`` channels, ``N`` cells per stage) of a trial.
-
-    Example::
-
-        >>> from types import SimpleNamespace as T
-        >>> net = nb201_probe_build(T(description=["nor_conv_3x3"] * 6))
-        >>> net.C, net.N
-        (4, 1)
-    """
-    from symnas.hash.nb201 import reduced_network
-
-    return reduced_network(trial.description, C=C, N=N)
 
 
 class Dedup:
@@ -134,7 +139,7 @@ class Dedup:
         cache: a :class:`~symnas.hash.cache.HashCache` (default: a new :class:`MemoryCache`).
         seed: seed of the forget draws.
         cell_of: for ``key='structural'``: ``description -> (adjacency, labels)`` (default NAS-Bench-201).
-        build, probe_shape: for ``key='functional'`` (see :func:`functional_key`).
+        build, probe_shape, inert: for ``key='functional'`` (see :func:`functional_key`).
 
     Example::
 
@@ -150,13 +155,13 @@ class Dedup:
                  forget_p: float = 0.0, resample: bool = False, cache: Optional[HashCache] = None,
                  seed: int = 0, *, cell_of: Optional[Callable[[Any], tuple]] = None,
                  build: Optional[Callable[[Any], Any]] = None,
-                 probe_shape: Sequence[int] = (2, 3, 32, 32)) -> None:
+                 probe_shape: Any = None, inert: Sequence[str] = ()) -> None:
         if key == "genome":
             self._key: KeyFn = genome_key
         elif key == "structural":
             self._key = structural_key(cell_of)
         elif key == "functional":
-            self._key = functional_key(build, probe_shape)
+            self._key = functional_key(build, probe_shape, inert=inert)
         elif callable(key):
             self._key = key
         else:
@@ -266,4 +271,4 @@ class Dedup:
         return s
 
 
-__all__ = ["Dedup", "DedupError", "genome_key", "structural_key", "functional_key", "nb201_probe_build"]
+__all__ = ["Dedup", "DedupError", "genome_key", "structural_key", "functional_key"]

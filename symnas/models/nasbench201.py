@@ -21,7 +21,8 @@ from torch import nn
 
 from symnas.evaluator.nasbench201 import EDGES, OPS, NASBench201Error, arch_str, code, ops_of
 
-__all__ = ["ReLUConvBN", "Zero", "AvgPool3x3", "NB201Cell", "ResNetBasicBlock", "NB201Network", "make_op"]
+__all__ = ["ReLUConvBN", "Zero", "AvgPool3x3", "NB201Cell", "ResNetBasicBlock", "NB201Network", "make_op",
+           "probe_network", "nb201_probe_build"]
 
 Cell = Union[str, Sequence[Union[str, int]]]
 
@@ -234,6 +235,9 @@ class NB201Network(nn.Module):
         1.073466
     """
 
+    #: constructor arguments whose whole effect the functional hash probes (see symnas.hash.key)
+    symnas_inert = ("cell", "C", "N", "num_classes")
+
     def __init__(self, cell: Cell, C: int = 16, N: int = 5, num_classes: int = 10) -> None:
         super().__init__()
         self.C = _positive_int(C, "C", "NB201Network")
@@ -248,3 +252,34 @@ class NB201Network(nn.Module):
 
     def extra_repr(self) -> str:
         return f"C={self.C}, N={self.N}, num_classes={self.num_classes}, arch={self.arch_str!r}"
+
+
+def probe_network(cell: Cell, C: int = 4, N: int = 1, num_classes: int = 10) -> NB201Network:
+    """The cheap probe network of the functional hash: the NB201 network of ``cell`` with ``C`` channels and ``N``
+    cells per stage (hash it on a ``(2, 3, 8, 8)`` probe; see docs/hashing.md).
+
+    Example::
+
+        >>> probe_network(["nor_conv_3x3"] * 6).C
+        4
+    """
+    return NB201Network(cell, C=C, N=N, num_classes=num_classes)
+
+
+def nb201_probe_build(trial: object, C: int = 4, N: int = 1) -> NB201Network:
+    """The ``build`` of a functional dedup key for NAS-Bench-201 spaces: the probe network of a trial's cell
+    (``trial.description.kwargs['cell']``, or a description that is the op list itself).
+
+    Example::
+
+        >>> from types import SimpleNamespace as T
+        >>> nb201_probe_build(T(description=["nor_conv_3x3"] * 6)).N
+        1
+    """
+    description = getattr(trial, "description", trial)
+    kwargs = getattr(description, "kwargs", None)
+    cell = kwargs["cell"] if isinstance(kwargs, dict) and "cell" in kwargs else description
+    return probe_network(cast(Cell, cell), C=C, N=N)
+
+
+nb201_probe_build.inert = ("NB201Network.cell",)  # type: ignore[attr-defined]  # what the probe network reflects
