@@ -84,7 +84,7 @@ def probe_input(shape: Shape, seed: int = 0, dtype: str = "float", high: int = 2
 
 
 def infer_probe(module: nn.Module, batch: int = 2, size: int = 16, seq_len: int = 8) -> dict[str, Any]:
-    """A probe spec read from the module's first layer with parameters: ``nn.Embedding`` gives token inputs
+    """A probe spec read from the module's first layer (in registration order): ``nn.Embedding`` gives token inputs
     ``(batch, seq_len)`` below ``num_embeddings``; ``ConvNd`` gives ``(batch, in_channels, size, ...)``;
     ``nn.Linear`` gives ``(batch, in_features)``.
 
@@ -101,8 +101,6 @@ def infer_probe(module: nn.Module, batch: int = 2, size: int = 16, seq_len: int 
             return {"shape": (batch, int(m.in_channels)) + (size,) * dims, "dtype": "float"}
         if isinstance(m, nn.Linear):
             return {"shape": (batch, int(m.in_features)), "dtype": "float"}
-        if any(True for _ in m.parameters(recurse=False)):
-            break
     raise FunctionalHashError(f"functional_hash: cannot infer the probe input of {type(module).__name__} (its first "
                               "layer is not an Embedding, ConvNd or Linear); give the probe shape, e.g. "
                               "probe=(2, 3, 32, 32) or {'shape': (2, 16), 'dtype': 'long', 'high': 1000}")
