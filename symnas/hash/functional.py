@@ -106,14 +106,22 @@ def infer_probe(module: nn.Module, batch: int = 2, size: int = 16, seq_len: int 
                               "probe=(2, 3, 32, 32) or {'shape': (2, 16), 'dtype': 'long', 'high': 1000}")
 
 
+def _generator(seed: int) -> torch.Generator:
+    g = torch.Generator()
+    g.manual_seed(seed & 0x7FFF_FFFF_FFFF_FFFF)
+    return g
+
+
 def _directions(n: int, k: int) -> torch.Tensor:
     key = (n, k)
     got = _DIRECTIONS.get(key)
     if got is None:
-        rng = np.random.Generator(np.random.PCG64([0x5EED, n, k]))
-        d = rng.standard_normal((k, n))
-        d /= np.linalg.norm(d, axis=1, keepdims=True)
-        got = _DIRECTIONS[key] = torch.from_numpy(d)
+        d = torch.randn((k, n), dtype=torch.float64, generator=_generator(0x5EED * 1_000_003 + n * 131 + k))
+        got = d / torch.linalg.vector_norm(d, dim=1, keepdim=True)
+        if k * n <= 1 << 20:                       # keep small ones; large ones are cheaper to redraw than to hold
+            if len(_DIRECTIONS) > 512:
+                _DIRECTIONS.clear()
+            _DIRECTIONS[key] = got
     return got
 
 
@@ -164,12 +172,26 @@ def _seed_of(module: nn.Module, args: Any, bits: int) -> int:
     return int.from_bytes(hashlib.sha256(repr(sig).encode()).digest()[:8], "little")
 
 
+_SEEDED: dict[tuple, list[torch.Tensor]] = {}
+
+
 def _init_from_seed(module: nn.Module, seed: int) -> None:
-    rng = np.random.Generator(np.random.PCG64(seed))
-    for _, p in _own_params(module):
-        fan_in = p[0].numel() if p.dim() >= 2 else max(p.numel(), 1)
-        std = math.sqrt(2.0 / fan_in) if p.dim() >= 2 else 0.5
-        p.data = torch.from_numpy(rng.standard_normal(tuple(p.shape)) * std)
+    own = _own_params(module)
+    key = (seed, tuple(tuple(p.shape) for _, p in own))
+    values = _SEEDED.get(key)
+    if values is None:
+        g = _generator(seed)
+        values = []
+        for _, p in own:
+            fan_in = p[0].numel() if p.dim() >= 2 else max(p.numel(), 1)
+            std = math.sqrt(2.0 / fan_in) if p.dim() >= 2 else 0.5
+            values.append(torch.randn(tuple(p.shape), dtype=torch.float64, generator=g) * std)
+        if sum(v.numel() for v in values) <= 1 << 16:   # small weights recur (a stem seen by every candidate)
+            if len(_SEEDED) > 4096:
+                _SEEDED.clear()
+            _SEEDED[key] = values
+    for (_, p), v in zip(own, values):
+        p.data = v                                      # never written in place: sharing the cached tensor is safe
 
 
 def _perturbation(seed: int, shape: tuple) -> torch.Tensor:
@@ -202,12 +224,15 @@ def perturb(out: Any, settings: tuple) -> Any:
     return out
 
 
+_NAN = torch.tensor(float("nan"), dtype=torch.float64)
+
+
 def _prepare(modules: list[nn.Module]) -> None:
-    """float64, eval mode, NaN parameters."""
+    """float64, eval mode, NaN parameters (a broadcast view: no allocation)."""
     for m in modules:
         m.training = False
         for k, p in _own_params(m):
-            p.data = torch.full(p.shape, float("nan"), dtype=torch.float64)
+            p.data = _NAN.expand(p.shape)
         for k, b in list(m._buffers.items()):
             if b is not None and b.is_floating_point() and b.dtype != torch.float64:
                 m._buffers[k] = b.to(torch.float64)
