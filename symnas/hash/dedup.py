@@ -27,7 +27,7 @@ Example::
 """
 from __future__ import annotations
 
-import random
+import hashlib
 import warnings
 from typing import Any, Callable, Iterable, Optional, Sequence, Union
 
@@ -137,7 +137,7 @@ class Dedup:
         forget_p: probability of forgetting an entry after a hit.
         resample: on a hit, ask the algorithm for another proposal instead of serving the result.
         cache: a :class:`~symnas.hash.cache.HashCache` (default: a new :class:`MemoryCache`).
-        seed: seed of the forget draws.
+        seed: seed of the forget draws (each draw is a function of seed, key and hit count).
         cell_of: for ``key='structural'``: ``description -> (adjacency, labels)`` (default NAS-Bench-201).
         build, probe_shape, inert: for ``key='functional'`` (see :func:`functional_key`).
 
@@ -179,12 +179,27 @@ class Dedup:
         self.key_name = key if isinstance(key, str) else getattr(key, "__name__", "callable")
         self.policy, self.k, self.forget_p, self.resample = policy, k, float(forget_p), bool(resample)
         self.cache: HashCache = cache if cache is not None else MemoryCache()
-        self._rng = random.Random(seed)
+        self.seed = seed
+        self._memo: Optional[dict[tuple, str]] = {} if isinstance(key, str) else None  # genome -> key
+        self.last_source: Optional[int] = None
+        self._generation: dict[str, int] = {}                 # times each key was forgotten (forget draws)
         self._stats = {"hits": 0, "misses": 0, "evaluations": 0, "failures": 0, "forgotten": 0,
                        "seconds_saved": 0.0}
 
     def key(self, trial: Any) -> str:
-        """The hash key of a trial (anything with ``genome`` / ``description`` / ``build`` / ``params``)."""
+        """The hash key of a trial (anything with ``genome`` / ``description`` / ``build`` / ``params``).
+
+        The named keys of a study's trials are functions of the genome and are memoised by it (a proposal seen
+        before is not hashed again); a callable key is called every time.
+        """
+        # a study's trials: the genome decides the candidate (duck-typed trials may not promise that)
+        genome = (getattr(trial, "genome", None)
+                  if self._memo is not None and getattr(trial, "study", None) is not None else None)
+        memo_key = tuple(genome) if genome is not None else None
+        if memo_key is not None:
+            got = self._memo.get(memo_key)  # type: ignore[union-attr]
+            if got is not None:
+                return got
         try:
             got = self._key(trial)
         except SymnasError:
@@ -195,35 +210,71 @@ class Dedup:
         if not isinstance(got, str):
             raise DedupError(f"Dedup key {self.key_name!r} on {_where(trial)}: expected a str, got "
                              f"{type(got).__name__}")
+        if memo_key is not None:
+            self._memo[memo_key] = got  # type: ignore[index]
         return got
 
+    def _forgets(self, key: str, entry: Entry) -> bool:
+        """The forget draw after a hit: a function of (seed, key, the entry's source trial, how often the key was
+        forgotten before, the entry's hit count), so a resumed study that replays its trials draws the same."""
+        if self.forget_p <= 0.0:
+            return False
+        gen = self._generation.get(key, 0)
+        digest = hashlib.blake2b(f"{self.seed}:{key}:{entry.source}:{gen}:{entry.hits}".encode(),
+                                 digest_size=8).digest()
+        return int.from_bytes(digest, "little") / 2.0 ** 64 < self.forget_p
+
     def lookup(self, key: str) -> Values:
-        """Cached values for ``key`` under the policy, or ``None``: evaluate it (a miss)."""
+        """Cached values for ``key`` under the policy, or ``None``: evaluate it (a miss). After a hit,
+        ``last_source`` is the trial number the values come from (the first evaluation)."""
         entry = self.cache.get(key)
         if entry is None or (self.policy == "average" and entry.count < self.k):
             self._stats["misses"] += 1
             return None
         values = entry.first if self.policy == "first" else entry.mean()
-        entry.hits += 1
         self._stats["hits"] += 1
-        self._stats["seconds_saved"] += entry.mean_seconds()
-        if self.forget_p > 0.0 and self._rng.random() < self.forget_p:
+        self._stats["seconds_saved"] += (entry.source_seconds if self.policy == "first" and
+                                         entry.source_seconds is not None else entry.mean_seconds())
+        self.last_source = entry.source
+        self._hit(key, entry)
+        return values
+
+    def peek(self, key: str) -> Values:
+        """What :meth:`lookup` would serve for ``key``, without counting a hit or drawing a forget (the study
+        uses it for proposals it turns away: resample mode, exhaustion).
+
+        Example::
+
+            >>> d = Dedup(key=lambda t: t); d.record("x", (1.0,), 2.0); d.peek("x"), d.stats["hits"]
+            ((1.0,), 0)
+        """
+        entry = self.cache.get(key)
+        if entry is None or (self.policy == "average" and entry.count < self.k):
+            return None
+        return entry.first if self.policy == "first" else entry.mean()
+
+    def _hit(self, key: str, entry: Entry) -> None:
+        entry.hits += 1
+        if self._forgets(key, entry):
+            self._generation[key] = self._generation.get(key, 0) + 1
             self.cache.delete(key)
             self._stats["forgotten"] += 1
         else:
             self.cache.put(key, entry)
-        return values
 
-    def record(self, key: str, values: Values, seconds: float) -> None:
-        """Records one evaluation of ``key`` (``values`` ``None``: failed, not cached)."""
+    def record(self, key: str, values: Values, seconds: float, source: Optional[int] = None) -> None:
+        """Records one evaluation of ``key`` by trial ``source`` (``values`` ``None``: failed, not cached).
+        ``seconds`` is the evaluation time only (the study starts the clock after hashing)."""
         self._stats["evaluations"] += 1
         if values is None:
             self._stats["failures"] += 1
             return
-        values = tuple(float(v) for v in values)
+        self._record(key, tuple(float(v) for v in values), seconds, source)
+
+    def _record(self, key: str, values: tuple[float, ...], seconds: float, source: Optional[int]) -> None:
         entry = self.cache.get(key)
         if entry is None:
-            self.cache.put(key, Entry.first_of(values, seconds))
+            self.cache.put(key, Entry.first_of(values, seconds, source))
         elif self.policy == "average" and entry.count >= self.k:
             return                                       # already full (a concurrent duplicate): keep the k
         else:
@@ -233,34 +284,43 @@ class Dedup:
                 raise DedupError(f"Dedup.record({key!r}): {exc}") from None
 
     def restore(self, records: Iterable[Any]) -> int:
-        """Rebuilds cache entries from finished trial records (``hash_key``, ``state``, ``values``, ``duration``)
-        when a study resumes; keys already in the cache (a persistent one) are left alone. Stats are not
-        changed. Returns the number of entries rebuilt.
+        """Rebuilds cache entries when a study resumes by replaying its finished trials in event order:
+        evaluations (``state='complete'``, at ``told_at``) are recorded, served trials (``state='cached'``, at
+        ``asked_at``) replay their hit, with the same forget draws. Keys already in the cache (a persistent one)
+        are left alone. Stats are not changed. Returns the number of entries rebuilt.
 
         Example::
 
             >>> from types import SimpleNamespace as R
-            >>> d = Dedup(); d.restore([R(hash_key="a", state="complete", values=(0.5,), duration=3.0)])
+            >>> d = Dedup(); d.restore([R(hash_key="a", state="complete", values=(0.5,), duration=3.0, number=0)])
             1
-            >>> d.lookup("a")
-            (0.5,)
+            >>> d.lookup("a"), d.last_source
+            ((0.5,), 0)
         """
-        by_key: dict[str, list[Any]] = {}
+        events: list[tuple[int, int, Any]] = []
         for r in records:
             key = getattr(r, "hash_key", None)
-            if key is not None and getattr(r, "state", None) == "complete" and r.values is not None:
-                by_key.setdefault(key, []).append(r)
-        rebuilt = 0
-        for key, rs in by_key.items():
-            if self.cache.get(key) is not None:
+            if key is None:
                 continue
-            rs = rs[: self.k] if self.policy == "average" else rs
-            entry = Entry.first_of(tuple(rs[0].values), rs[0].duration or 0.0)
-            for r in rs[1:]:
-                entry.add(tuple(r.values), r.duration or 0.0)
-            self.cache.put(key, entry)
-            rebuilt += 1
-        return rebuilt
+            if getattr(r, "state", None) == "complete" and r.values is not None:
+                events.append((getattr(r, "told_at", None) or 0, 1, r))
+            elif getattr(r, "state", None) == "cached":
+                events.append((getattr(r, "asked_at", 0), 0, r))
+        events.sort(key=lambda e: (e[0], e[1]))
+        present = {e[2].hash_key for e in events if self.cache.get(e[2].hash_key) is not None}
+        rebuilt: set[str] = set()
+        for _, kind, r in events:
+            key = r.hash_key
+            if key in present:
+                continue
+            if kind == 1:
+                self._record(key, tuple(float(v) for v in r.values), r.duration or 0.0, getattr(r, "number", None))
+                rebuilt.add(key)
+            else:
+                entry = self.cache.get(key)
+                if entry is not None:
+                    self._hit(key, entry)
+        return sum(1 for k in rebuilt if self.cache.get(k) is not None)
 
     @property
     def stats(self) -> dict[str, Any]:

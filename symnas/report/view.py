@@ -67,7 +67,12 @@ class StudyView:
     def dedup_stats(self) -> dict[str, Any]:
         c = self.counts()
         cached, evaluated = c.get("cached", 0), sum(c.get(s, 0) for s in ("complete", "failed", "pruned"))
-        saved = sum(e.hits * e.mean_seconds() for _, e in self.cache_entries)
+        by_number = {r.number: r for r in self.records}
+        sources = [by_number.get(r.user_attrs.get("served_from")) for r in self.records if r.state == "cached"]
+        if sources and all(src is not None for src in sources):   # the source's evaluation time only
+            saved = sum(src.duration or 0.0 for src in sources if src is not None)
+        else:
+            saved = sum(e.hits * e.mean_seconds() for _, e in self.cache_entries)
         return {"dedup_hits": cached, "evaluations": evaluated,
                 "hit_rate": cached / (cached + evaluated) if cached + evaluated else 0.0,
                 "cache_entries": len(self.cache_entries), "seconds_saved": saved}
@@ -107,7 +112,10 @@ def show_dict(view: StudyView, top: int = 10) -> dict[str, Any]:
     space = view.space
     rows = []
     for r in view.ranked()[:top]:
-        rows.append({"number": r.number, "state": r.state, "values": dict(zip(view.objectives, r.values or ())),
+        state = r.state
+        if state == "cached" and r.user_attrs.get("served_from") is not None:
+            state = f"served from #{r.user_attrs['served_from']}"
+        rows.append({"number": r.number, "state": state, "values": dict(zip(view.objectives, r.values or ())),
                      "params": space.params(r.genome), "duration": r.duration})
     return {"study": view.name, "algorithm": view.algorithm, "objectives": view.objectives,
             "trials": len(view.records), "states": view.counts(), "dedup": view.dedup_stats(), "top": rows}
