@@ -136,9 +136,13 @@ def fingerprint(t: torch.Tensor, bits: int = 20, projections: int = 8) -> tuple:
         >>> fingerprint(x) == fingerprint(2 * x)
         False
     """
-    x = t.detach().to(torch.float64).reshape(-1)
+    x = t.detach()
+    if x.dtype != torch.float64:
+        x = x.to(torch.float64)
+    x = x.reshape(-1)
     shape = tuple(t.shape)
-    if x.numel() == 0:
+    n = x.numel()
+    if n == 0:
         return (shape, "empty")
     norm = float(torch.linalg.vector_norm(x))
     if not math.isfinite(norm):
@@ -146,8 +150,9 @@ def fingerprint(t: torch.Tensor, bits: int = 20, projections: int = 8) -> tuple:
     if norm == 0.0:
         return (shape, "zero")
     scale = float(2 ** bits)
-    proj = (_directions(x.numel(), min(projections, x.numel())) @ (x / norm)).tolist()
-    return (shape, round(math.log2(norm) * scale), tuple(round(p * scale) for p in proj))
+    proj = torch.mv(_directions(n, min(projections, n)), x).tolist()
+    inv = scale / norm
+    return (shape, round(math.log2(norm) * scale), tuple(round(p * inv) for p in proj))
 
 
 def _tensors(obj: Any) -> Iterator[torch.Tensor]:

@@ -131,10 +131,12 @@ class NB201Cell(nn.Module):
         self.C = _positive_int(C, "C", "NB201Cell")
         self.ops: tuple[str, ...] = _cell_ops(ops, "NB201Cell")
         self.layers = nn.ModuleList(make_op(op, C) for op in self.ops)
-        # (source node, edge index) of the non-zero edges into nodes 1..3
-        self._inputs: list[list[tuple[int, int]]] = [
-            [(i, e) for e, (i, j) in enumerate(EDGES) if j == node and self.ops[e] != "none"] for node in (1, 2, 3)
-        ]
+        self._inputs: list[list[tuple[int, int]]] = self._wiring(self.ops)
+
+    @staticmethod
+    def _wiring(ops: Sequence[str]) -> list[list[tuple[int, int]]]:
+        """(source node, edge index) of the non-zero edges into nodes 1..3."""
+        return [[(i, e) for e, (i, j) in enumerate(EDGES) if j == node and ops[e] != "none"] for node in (1, 2, 3)]
 
     @property
     def in_dim(self) -> int:
@@ -266,9 +268,39 @@ def probe_network(cell: Cell, C: int = 4, N: int = 1, num_classes: int = 10) -> 
     return NB201Network(cell, C=C, N=N, num_classes=num_classes)
 
 
-def nb201_probe_build(trial: object, C: int = 4, N: int = 1) -> NB201Network:
+_PROBE_NETS: dict[tuple[int, int], tuple[NB201Network, dict[tuple[int, int, str], nn.Module]]] = {}
+
+
+def _reused_probe(ops: tuple[str, ...], C: int, N: int) -> NB201Network:
+    """One probe network per (C, N), its cells rewired to ``ops`` from a pool of op modules (one per cell, edge and
+    op, so distinct edges stay distinct parameter instances)."""
+    got = _PROBE_NETS.get((C, N))
+    if got is None:
+        net = NB201Network(ops, C=C, N=N)
+        pool = {(i, e, op): cell.layers[e] for i, cell in enumerate(net.cells) if isinstance(cell, NB201Cell)
+                for e, op in enumerate(ops)}
+        _PROBE_NETS[(C, N)] = (net, pool)
+        return net
+    net, pool = got
+    for i, cell in enumerate(net.cells):
+        if isinstance(cell, NB201Cell):
+            layers = cast(nn.ModuleList, cell.layers)
+            for e, op in enumerate(ops):
+                m = pool.get((i, e, op))
+                if m is None:
+                    m = pool[(i, e, op)] = make_op(op, cell.C)
+                layers[e] = m
+            cell.ops = ops
+            cell._inputs = NB201Cell._wiring(ops)
+    net.ops, net.arch_str = ops, arch_str(ops)
+    return net
+
+
+def nb201_probe_build(trial: object, C: int = 4, N: int = 1, reuse: bool = True) -> NB201Network:
     """The ``build`` of a functional dedup key for NAS-Bench-201 spaces: the probe network of a trial's cell
-    (``trial.description.kwargs['cell']``, or a description that is the op list itself).
+    (``trial.description.kwargs['cell']``, or a description that is the op list itself). With ``reuse`` (default)
+    one network per (C, N) is rewired for each cell instead of built afresh: the functional hash re-seeds every
+    weight it uses, so hash the result at once and do not keep it (the next call rewires it).
 
     Example::
 
@@ -279,6 +311,8 @@ def nb201_probe_build(trial: object, C: int = 4, N: int = 1) -> NB201Network:
     description = getattr(trial, "description", trial)
     kwargs = getattr(description, "kwargs", None)
     cell = kwargs["cell"] if isinstance(kwargs, dict) and "cell" in kwargs else description
+    if reuse:
+        return _reused_probe(_cell_ops(cast(Cell, cell), "nb201_probe_build"), C, N)
     return probe_network(cast(Cell, cell), C=C, N=N)
 
 
