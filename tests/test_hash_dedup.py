@@ -302,3 +302,14 @@ def test_symnas_show_marks_served_trials_with_their_source(tmp_path):
     durations = {r.number: r.duration for r in view.records}
     sources = [r.user_attrs["served_from"] for r in view.records if r.state == "cached"]
     assert d["dedup"]["seconds_saved"] == pytest.approx(sum(durations[s] for s in sources))
+
+
+def test_structural_key_on_a_space_without_cells_explains_or_falls_back():
+    from symnas.hash.dedup import genome_key, structural_key
+
+    t = trial(genome=(4, 2))
+    t.description = {"lr": 0.1}
+    with pytest.raises(DedupError, match="cannot read a cell.*cell_of=.*'functional' or 'genome'"):
+        Dedup(key="structural").key(t)
+    with pytest.warns(UserWarning, match="falling back|keying candidates by their genome_key"):
+        assert structural_key(fallback=genome_key)(t) == genome_key(t)
