@@ -31,7 +31,8 @@ from symnas.algorithms import RandomSearch, RegularizedEvolution
 from symnas.evaluator.benchmark import NASBench201Evaluator, cell_of, nasbench201_space
 from symnas.evaluator.nasbench201 import NASBench201Table
 from symnas.hash import Dedup
-from symnas.hash.dedup import functional_key, nb201_probe_build
+from symnas.hash.dedup import functional_key
+from symnas.models.nasbench201 import nb201_probe_build
 
 _FUNCTIONAL: dict[tuple, str] = {}
 _HASH_SECONDS: list[float] = []

@@ -29,7 +29,7 @@ def test_first_policy_serves_the_first_result_and_counts():
     assert d.lookup(k) == (0.5,)
     s = d.stats
     assert (s["hits"], s["misses"], s["evaluations"]) == (2, 1, 2)
-    assert s["seconds_saved"] == pytest.approx(4.0 + 5.0)
+    assert s["seconds_saved"] == pytest.approx(4.0 + 4.0)   # each hit saves the source's evaluation time
     assert s["hit_rate"] == pytest.approx(2 / 3)
 
 
@@ -147,7 +147,7 @@ def test_functional_key_uses_the_build():
 
 
 def test_functional_key_on_the_nb201_probe_network():
-    from symnas.hash.dedup import nb201_probe_build
+    from symnas.models.nasbench201 import nb201_probe_build
 
     d = Dedup(key="functional", build=nb201_probe_build, probe_shape=(2, 3, 8, 8))
     a = trial(cell=["avg_pool_3x3", "none", "none", "none", "avg_pool_3x3", "none"])       # pool(pool(x))
@@ -222,3 +222,94 @@ def test_study_serves_repeats_from_the_cache():
     # a served result is the value recorded for an evaluated trial with the same key
     evaluated = {t.hash_key: t.values for t in study.trials if t.state == "complete"}
     assert all(t.values == evaluated[t.hash_key] for t in served)
+
+
+# ----------------------------------------------------------------- study records, exhaustion, exact resume
+def _small_study(dedup, store=None, n=3, seed=0):
+    import symnas as sn
+    from symnas.algorithms import RandomSearch
+
+    return sn.Study(sn.Space([sn.oneof(list(range(n)))]), RandomSearch(seed=seed), dedup=dedup,
+                    store=store if store is not None else sn.MemoryStore())
+
+
+def test_an_exhausted_space_stops_after_bounded_tries_without_a_row_per_proposal():
+    from symnas.search.study import SpaceExhausted
+
+    study = _small_study(Dedup(key="genome"))
+    before = 0
+    with pytest.raises(SpaceExhausted, match="exhausted"):
+        for _ in range(10):
+            before = len(study.trials)
+            t = study.ask()
+            study.tell(t, 1.0)
+    assert study.stats["exhausted"] is True
+    assert study.stats["evaluations"] == 3
+    assert len(study.trials) - before <= 100       # served rows are bounded; turned-away proposals write none
+    assert study.stats["resampled"] >= 800         # the rest of the 1,000 tries were turned away unwritten
+
+
+def test_a_served_trial_names_its_source_and_saves_only_its_evaluation_time():
+    d = Dedup(key="genome")
+    study = _small_study(d, n=1)
+    t = study.ask()
+    study.tell(t, 0.5)
+    src = study.trials[0].record
+    with pytest.raises(SymnasError, match="exhausted"):
+        study.ask()                                  # the one candidate is known: served, then exhausted
+    served = [t.record for t in study.trials if t.state == "cached"]
+    assert served and all(r.system_attrs["served_from"] == src.number and r.hash_key == src.hash_key for r in served)
+    assert d.stats["seconds_saved"] == pytest.approx(len(served) * src.duration)
+
+
+@pytest.mark.parametrize("options", [dict(), dict(policy="average", k=2), dict(forget_p=0.3),
+                                     dict(resample=True), dict(forget_p=0.5, policy="average", k=2)])
+def test_resume_rebuilds_the_cache_exactly(options):
+    import symnas as sn
+
+    store = sn.MemoryStore()
+    live = Dedup(key="genome", seed=7, **options)
+    study = _small_study(live, store=store, n=6, seed=1)
+    for i in range(25):
+        try:
+            t = study.ask()
+        except SymnasError:
+            break
+        study.tell(t, float(t.genome[0]) + 0.01 * i)
+    resumed = Dedup(key="genome", seed=7, **options)
+    _small_study(resumed, store=store, n=6, seed=1)
+    as_dicts = lambda d: {k: e.to_dict() for k, e in d.cache.items()}  # noqa: E731
+    assert as_dicts(resumed) == as_dicts(live)
+
+
+def test_symnas_show_marks_served_trials_with_their_source(tmp_path):
+    from symnas.report import load_study, show_dict, show_text
+    from symnas.store.sqlite import SQLiteStore
+
+    path = str(tmp_path / "s.db")
+    store = SQLiteStore(path)
+    study = _small_study(Dedup(key="genome", cache=store.cache("study")), store=store, n=2)
+    for _ in range(6):
+        try:
+            t = study.ask()
+        except SymnasError:
+            break
+        study.tell(t, float(t.genome[0]))
+    view = load_study(path)
+    d = show_dict(view, top=50)
+    served = [r for r in d["top"] if r["state"].startswith("served from #")]
+    assert served and "served from #" in show_text(view, top=50)
+    durations = {r.number: r.duration for r in view.records}
+    sources = [r.system_attrs["served_from"] for r in view.records if r.state == "cached"]
+    assert d["dedup"]["seconds_saved"] == pytest.approx(sum(durations[s] for s in sources))
+
+
+def test_structural_key_on_a_space_without_cells_explains_or_falls_back():
+    from symnas.hash.dedup import genome_key, structural_key
+
+    t = trial(genome=(4, 2))
+    t.description = {"lr": 0.1}
+    with pytest.raises(DedupError, match="cannot read a cell.*cell_of=.*'functional' or 'genome'"):
+        Dedup(key="structural").key(t)
+    with pytest.warns(UserWarning, match="falling back|keying candidates by their genome_key"):
+        assert structural_key(fallback=genome_key)(t) == genome_key(t)

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from symnas.hash.nb201 import (OPS, cell_ops_of, nb201_cell_of, nb201_graph, official_unique_str,
-                               reference_key)
+from symnas.hash.nb201 import (OPS, algebraic_key, cell_ops_of, nb201_cell_of, nb201_graph,
+                               official_unique_str, reference_key)
 from symnas.hash.structural import StructuralHashError, structural_hash
 
 LABELS = ["conv3x3", "conv1x1", "maxpool", "skip", "none"]
@@ -87,7 +87,20 @@ def test_dead_branch_identity_and_zero_do_not_count():
     ident = [[0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1], [0, 0, 0, 0]]
     assert structural_hash(ident, ["input", "skip", "conv3x3", "output"]) == base
     zero_fed = [[0, 1, 1, 0, 0], [0, 0, 0, 0, 1], [0, 0, 0, 1, 0], [0, 0, 0, 0, 1], [0] * 5]
-    assert structural_hash(zero_fed, ["input", "conv3x3", "none", "conv1x1", "output"]) == base
+    # a pool fed only by a zero op is zero; a conv fed only by zero is its trainable (BatchNorm) bias, not zero
+    assert structural_hash(zero_fed, ["input", "conv3x3", "none", "avg_pool_3x3", "output"]) == base
+    assert structural_hash(zero_fed, ["input", "conv3x3", "none", "conv1x1", "output"]) != base
+
+
+def test_one_instance_used_twice_differs_from_two_instances():
+    # 2·f(x): one conv whose output reaches the output along two paths; f1(x) + f2(x): two convs on x
+    shared = [[0, 1, 0, 0], [0, 0, 1, 1], [0, 0, 0, 1], [0, 0, 0, 0]]
+    two = [[0, 1, 1, 0], [0, 0, 0, 1], [0, 0, 0, 1], [0, 0, 0, 0]]
+    assert structural_hash(shared, ["input", "conv3x3", "skip", "output"]) != \
+        structural_hash(two, ["input", "conv3x3", "conv3x3", "output"])
+    # ... while two convs on x swapped in numbering still collide
+    assert structural_hash(two, ["input", "conv3x3", "conv1x1", "output"]) == \
+        structural_hash(two, ["input", "conv1x1", "conv3x3", "output"])
 
 
 def test_multiplicity_counts_x_plus_x_is_not_x():
@@ -106,14 +119,20 @@ def test_errors_name_the_place():
 def test_nb201_reference_partition_counts():
     cells = list(itertools.product(OPS, repeat=6))
     ref = {c: reference_key(c) for c in cells}
+    algebraic = {c: algebraic_key(c) for c in cells}
     official = {c: official_unique_str(c) for c in cells}
-    assert len(set(ref.values())) == 4660
+    assert len(set(ref.values())) == 5234
+    assert len(set(algebraic.values())) == 4660
     assert len(set(official.values())) == 6466
     assert len({official_unique_str(c, consider_zero=False) for c in cells}) == 12751
     inside = defaultdict(set)
     for c in cells:
-        inside[official[c]].add(ref[c])
-    assert all(len(v) == 1 for v in inside.values())      # each official class inside one reference class
+        inside[official[c]].add(algebraic[c])
+    assert all(len(v) == 1 for v in inside.values())      # each official class inside one algebraic class
+    refines = defaultdict(set)
+    for c in cells:
+        refines[ref[c]].add(algebraic[c])
+    assert all(len(v) == 1 for v in refines.values())     # the reference refines the algebraic partition
 
 
 def test_nb201_structural_hash_never_merges_reference_classes():
@@ -122,7 +141,7 @@ def test_nb201_structural_hash_never_merges_reference_classes():
     for c in cells:
         classes[structural_hash(*nb201_graph(c))].add(reference_key(c))
     assert all(len(v) == 1 for v in classes.values())
-    assert 4660 <= len(classes) < 6466
+    assert 5234 <= len(classes) < 15625
 
 
 def test_nb201_known_pairs():

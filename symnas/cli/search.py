@@ -71,8 +71,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--dedup", nargs="?", const="auto", choices=["none", "auto", "genome", "structural", "functional"],
                    default="none",
                    help="serve already-evaluated candidates from the dedup cache; bare --dedup means auto: the "
-                        "structural hash for DAG-cell spaces such as NAS-Bench-201, the canonical genome otherwise "
-                        "(default: none)")
+                        "functional key (same function, parameters and settings; docs/hashing.md), the canonical "
+                        "genome where it cannot run (default: none)")
     p.add_argument("--json", action="store_true", help="print one JSON object with the result")
     p.add_argument("--progress", choices=["auto", "on", "off"], default="auto",
                    help="progress bar (auto: only when stdout is a terminal)")
@@ -149,22 +149,43 @@ def _objectives(args: argparse.Namespace, metrics: list[str]) -> Any:
     return "max"
 
 
-def _dedup(kind: str, store: Any, name: str, space: Any) -> Any:
+def _dedup(kind: str, store: Any, name: str, space: Any, evaluator: Any = None) -> Any:
+    """The dedup cache of ``--dedup``: ``auto`` picks the strongest correct key (the functional key of
+    docs/hashing.md: on NAS-Bench-201 spaces hashed on the reduced probe network; elsewhere the candidate key with
+    the evaluator's ``input_spec`` or an inferred probe), and the genome key where the functional key cannot run."""
     if kind == "none":
         return None
     from symnas.hash.dedup import Dedup
 
-    if kind == "auto":
-        from symnas.hash.nb201 import nb201_cell_of
+    description = space.decode(space.table.default_genome)
+    nb201 = getattr(description, "path", "") == "symnas.models.nasbench201.NB201Network"
+    probe = getattr(evaluator, "input_spec", None)
+    options: dict[str, Any] = {}
+    if kind in ("auto", "functional"):
+        if nb201:
+            from symnas.models.nasbench201 import nb201_probe_build
 
-        try:
-            nb201_cell_of(space.decode(space.table.default_genome))
-            kind = "structural"
-        except SymnasError:
-            kind = "genome"
+            options = {"build": nb201_probe_build, "probe_shape": (2, 3, 8, 8)}
+        else:
+            options = {"probe_shape": probe}
+        if kind == "auto":
+            from types import SimpleNamespace
 
+            genome = space.table.default_genome
+            probe_trial = SimpleNamespace(genome=genome, description=description, number=None,
+                                          build=lambda seed=None: space.build(genome, seed=seed))
+            try:
+                Dedup(key="functional", **options).key(probe_trial)
+                kind = "functional"
+            except SymnasError as exc:
+                print(f"--dedup: the functional key cannot run on this space ({exc}); using the genome key",
+                      file=sys.stderr)
+                kind, options = "genome", {}
+    elif kind == "structural" and not nb201:
+        raise UsageError("--dedup structural: this space has no cell the structural key can read (NAS-Bench-201 "
+                         "cells only from the CLI); use --dedup functional or genome")
     cache = store.cache(name) if store is not None and store.supports("cache") else None
-    return Dedup(key=kind, cache=cache)
+    return Dedup(key=kind, cache=cache, **options)
 
 
 def run_search(args: argparse.Namespace) -> int:
@@ -194,7 +215,8 @@ def run_search(args: argparse.Namespace) -> int:
     name = args.algorithm or ("nsga2" if isinstance(objectives, dict) and len(objectives) > 1 else "local-search")
     algorithm = make_algorithm(name, args.seed, parse_options(args.option))
     study = sn.Study(space, algorithm, objectives=objectives, store=store, name=args.name,
-                     dedup=_dedup(args.dedup, store, args.name, space), switch_algorithm=args.switch_algorithm)
+                     dedup=_dedup(args.dedup, store, args.name, space, evaluator),
+                     switch_algorithm=args.switch_algorithm)
     backend = args.backend or ("serial" if args.workers == 1 else "process")
     remaining = max(0, args.trials - study.stats["evaluations"])
     progress = {"auto": None, "on": True, "off": False}[args.progress]

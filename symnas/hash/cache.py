@@ -30,7 +30,8 @@ class Entry:
 
     ``first``: the first recorded values (one float per objective); ``sums``: per-objective sums of the
     ``count`` recorded evaluations; ``hits``: times it was served; ``seconds``: total evaluation seconds of the
-    ``count`` evaluations (the time a hit saves is ``seconds / count``).
+    ``count`` evaluations; ``source``: the trial number of the first evaluation (the trial a ``'first'`` hit is
+    served from) and ``source_seconds`` its evaluation time (what such a hit saves).
 
     Example::
 
@@ -44,12 +45,15 @@ class Entry:
     count: int = 1
     hits: int = 0
     seconds: float = 0.0
+    source: Optional[int] = None
+    source_seconds: Optional[float] = None
 
     @classmethod
-    def first_of(cls, values: tuple[float, ...], seconds: float = 0.0) -> "Entry":
-        """A new entry holding one evaluation."""
+    def first_of(cls, values: tuple[float, ...], seconds: float = 0.0, source: Optional[int] = None) -> "Entry":
+        """A new entry holding one evaluation (of trial ``source``)."""
         v = tuple(float(x) for x in values)
-        return cls(first=v, sums=v, count=1, hits=0, seconds=float(seconds))
+        return cls(first=v, sums=v, count=1, hits=0, seconds=float(seconds), source=source,
+                   source_seconds=float(seconds))
 
     def add(self, values: tuple[float, ...], seconds: float = 0.0) -> "Entry":
         """Adds one evaluation (in place) and returns ``self``."""
@@ -71,14 +75,17 @@ class Entry:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dict (for persistent stores)."""
         return {"first": list(self.first), "sums": list(self.sums), "count": self.count, "hits": self.hits,
-                "seconds": self.seconds}
+                "seconds": self.seconds, "source": self.source, "source_seconds": self.source_seconds}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Entry":
         """Inverse of :meth:`to_dict`."""
         try:
+            src, src_s = d.get("source"), d.get("source_seconds")
             return cls(first=tuple(float(x) for x in d["first"]), sums=tuple(float(x) for x in d["sums"]),
-                       count=int(d["count"]), hits=int(d.get("hits", 0)), seconds=float(d.get("seconds", 0.0)))
+                       count=int(d["count"]), hits=int(d.get("hits", 0)), seconds=float(d.get("seconds", 0.0)),
+                       source=None if src is None else int(src),
+                       source_seconds=None if src_s is None else float(src_s))
         except (KeyError, TypeError, ValueError) as exc:
             raise StoreError(f"cache entry: malformed record {d!r}: {exc}") from None
 

@@ -5,9 +5,9 @@ it evaluates and calls ``dedup.record(k, values, seconds)``; otherwise it serves
 (``cached=True``), or, with ``resample=True``, asks the algorithm for another proposal instead.
 
 Keys: ``'genome'`` (the canonical genome), ``'structural'`` (:func:`~symnas.hash.structural_hash` of
-``cell_of(trial.description)``; NAS-Bench-201's ``cell_of`` by default), ``'functional'``
-(:func:`~symnas.hash.functional_hash` of ``build(trial)`` on a probe of ``probe_shape``), or any
-``callable(trial) -> str``.
+``cell_of(trial.description)``; NAS-Bench-201's ``cell_of`` by default, the genome where no cell can be read),
+``'functional'`` (:func:`~symnas.hash.key.candidate_key`: functional hash of each module part plus every setting
+training depends on), or any ``callable(trial) -> str``.
 
 Policies (Unified Functional Hashing): ``'first'`` serves the first result; ``'average'`` evaluates a hash until
 it has ``k`` results, then serves their mean. With ``forget_p > 0`` an entry is forgotten with that probability
@@ -27,7 +27,8 @@ Example::
 """
 from __future__ import annotations
 
-import random
+import hashlib
+import warnings
 from typing import Any, Callable, Iterable, Optional, Sequence, Union
 
 from symnas.errors import SymnasError
@@ -58,10 +59,13 @@ def genome_key(trial: Any) -> str:
     return "g:" + ",".join(repr(v) for v in trial.genome)
 
 
-def structural_key(cell_of: Optional[Callable[[Any], tuple]] = None, **options: Any) -> KeyFn:
+def structural_key(cell_of: Optional[Callable[[Any], tuple]] = None, fallback: Optional[KeyFn] = None,
+                   **options: Any) -> KeyFn:
     """A ``'structural'`` key function: ``structural_hash(*cell_of(trial.description), **options)``.
 
-    ``cell_of(description) -> (adjacency, labels)``; default :func:`~symnas.hash.nb201.nb201_cell_of`.
+    ``cell_of(description) -> (adjacency, labels)``; default :func:`~symnas.hash.nb201.nb201_cell_of`. Where
+    ``cell_of`` cannot read a candidate's cell, ``fallback`` (e.g. :func:`genome_key`) keys it instead and a
+    warning says why, once; without ``fallback`` a :class:`DedupError` explains it.
 
     Example::
 
@@ -74,20 +78,35 @@ def structural_key(cell_of: Optional[Callable[[Any], tuple]] = None, **options: 
 
     if cell_of is None:
         from symnas.hash.nb201 import nb201_cell_of as cell_of
+    warned: list[str] = []
 
     def key(trial: Any) -> str:
-        adjacency, labels = cell_of(trial.description)  # type: ignore[misc]
+        try:
+            adjacency, labels = cell_of(trial.description)  # type: ignore[misc]
+        except SymnasError as exc:
+            if fallback is None:
+                raise DedupError(f"Dedup key 'structural' on {_where(trial)}: cannot read a cell ({exc}); give "
+                                 "cell_of=description -> (adjacency, labels) for this space, or use "
+                                 "key='functional' or 'genome'") from None
+            if not warned:
+                warned.append(str(exc))
+                warnings.warn(f"Dedup key 'structural': cannot read a cell ({exc}); keying candidates by their "
+                              f"{getattr(fallback, '__name__', 'fallback')} instead", stacklevel=2)
+            return fallback(trial)
         return "s:" + structural_hash(adjacency, labels, where=f"{_where(trial)} cell", **options)
 
     return key
 
 
-def functional_key(build: Optional[Callable[[Any], Any]] = None,
-                   probe_shape: Sequence[int] = (2, 3, 32, 32), **options: Any) -> KeyFn:
-    """A ``'functional'`` key function: ``functional_hash(build(trial), probe_shape, **options)``.
+def functional_key(build: Optional[Callable[[Any], Any]] = None, probe_shape: Any = None, *,
+                   inert: Sequence[str] = (), **options: Any) -> KeyFn:
+    """A ``'functional'`` key function: :func:`~symnas.hash.key.candidate_key` of the trial (the functional hash
+    of each module-valued part, its non-inert constructor arguments and hidden settings, other values verbatim).
 
-    ``build(trial) -> nn.Module``; default ``trial.build(seed=0)``. For NAS-Bench-201 pass
-    :func:`nb201_probe_build` (reduced channels, one cell per stage) and ``probe_shape=(2, 3, 8, 8)``.
+    ``build(trial)`` replaces ``trial.build(seed=0)`` (for NAS-Bench-201 pass
+    ``symnas.models.nasbench201.nb201_probe_build`` and ``probe_shape=(2, 3, 8, 8)``; a build declares the
+    arguments it reflects in its ``inert`` attribute); ``probe_shape`` is a shape, a spec dict or per-part probes
+    (default: inferred from each module's first layer); ``inert`` names constructor arguments the probe sees.
 
     Example::
 
@@ -98,28 +117,14 @@ def functional_key(build: Optional[Callable[[Any], Any]] = None,
         >>> key(t) == key(T(build=lambda seed=None: nn.Linear(3, 2)))
         True
     """
-    from symnas.hash.functional import functional_hash
+    from symnas.hash.key import candidate_key
+
+    inert = tuple(inert) + tuple(getattr(build, "inert", ()))
 
     def key(trial: Any) -> str:
-        module = build(trial) if build is not None else trial.build(seed=0)
-        return "f:" + functional_hash(module, tuple(probe_shape), restore=False, **options)
+        return "f:" + candidate_key(trial, build=build, probe=probe_shape, inert=inert, **options)
 
     return key
-
-
-def nb201_probe_build(trial: Any, C: int = 4, N: int = 1) -> Any:
-    """Builds the cheap NAS-Bench-201 probe network (``C`` channels, ``N`` cells per stage) of a trial.
-
-    Example::
-
-        >>> from types import SimpleNamespace as T
-        >>> net = nb201_probe_build(T(description=["nor_conv_3x3"] * 6))
-        >>> net.C, net.N
-        (4, 1)
-    """
-    from symnas.hash.nb201 import reduced_network
-
-    return reduced_network(trial.description, C=C, N=N)
 
 
 class Dedup:
@@ -132,9 +137,9 @@ class Dedup:
         forget_p: probability of forgetting an entry after a hit.
         resample: on a hit, ask the algorithm for another proposal instead of serving the result.
         cache: a :class:`~symnas.hash.cache.HashCache` (default: a new :class:`MemoryCache`).
-        seed: seed of the forget draws.
+        seed: seed of the forget draws (each draw is a function of seed, key and hit count).
         cell_of: for ``key='structural'``: ``description -> (adjacency, labels)`` (default NAS-Bench-201).
-        build, probe_shape: for ``key='functional'`` (see :func:`functional_key`).
+        build, probe_shape, inert: for ``key='functional'`` (see :func:`functional_key`).
 
     Example::
 
@@ -150,13 +155,13 @@ class Dedup:
                  forget_p: float = 0.0, resample: bool = False, cache: Optional[HashCache] = None,
                  seed: int = 0, *, cell_of: Optional[Callable[[Any], tuple]] = None,
                  build: Optional[Callable[[Any], Any]] = None,
-                 probe_shape: Sequence[int] = (2, 3, 32, 32)) -> None:
+                 probe_shape: Any = None, inert: Sequence[str] = ()) -> None:
         if key == "genome":
             self._key: KeyFn = genome_key
         elif key == "structural":
             self._key = structural_key(cell_of)
         elif key == "functional":
-            self._key = functional_key(build, probe_shape)
+            self._key = functional_key(build, probe_shape, inert=inert)
         elif callable(key):
             self._key = key
         else:
@@ -175,12 +180,27 @@ class Dedup:
         self.key_name = key if isinstance(key, str) else getattr(key, "__name__", "callable")
         self.policy, self.k, self.forget_p, self.resample = policy, k, float(forget_p), bool(resample)
         self.cache: HashCache = cache if cache is not None else MemoryCache()
-        self._rng = random.Random(seed)
+        self.seed = seed
+        self._memo: Optional[dict[tuple, str]] = {} if isinstance(key, str) else None  # genome -> key
+        self.last_source: Optional[int] = None
+        self._generation: dict[str, int] = {}                 # times each key was forgotten (forget draws)
         self._stats = {"hits": 0, "misses": 0, "evaluations": 0, "failures": 0, "forgotten": 0,
                        "seconds_saved": 0.0}
 
     def key(self, trial: Any) -> str:
-        """The hash key of a trial (anything with ``genome`` / ``description`` / ``build`` / ``params``)."""
+        """The hash key of a trial (anything with ``genome`` / ``description`` / ``build`` / ``params``).
+
+        The named keys of a study's trials are functions of the genome and are memoised by it (a proposal seen
+        before is not hashed again); a callable key is called every time.
+        """
+        # a study's trials: the genome decides the candidate (duck-typed trials may not promise that)
+        genome = (getattr(trial, "genome", None)
+                  if self._memo is not None and getattr(trial, "study", None) is not None else None)
+        memo_key = tuple(genome) if genome is not None else None
+        if memo_key is not None:
+            got = self._memo.get(memo_key)  # type: ignore[union-attr]
+            if got is not None:
+                return got
         try:
             got = self._key(trial)
         except SymnasError:
@@ -191,35 +211,71 @@ class Dedup:
         if not isinstance(got, str):
             raise DedupError(f"Dedup key {self.key_name!r} on {_where(trial)}: expected a str, got "
                              f"{type(got).__name__}")
+        if memo_key is not None:
+            self._memo[memo_key] = got  # type: ignore[index]
         return got
 
+    def _forgets(self, key: str, entry: Entry) -> bool:
+        """The forget draw after a hit: a function of (seed, key, the entry's source trial, how often the key was
+        forgotten before, the entry's hit count), so a resumed study that replays its trials draws the same."""
+        if self.forget_p <= 0.0:
+            return False
+        gen = self._generation.get(key, 0)
+        digest = hashlib.blake2b(f"{self.seed}:{key}:{entry.source}:{gen}:{entry.hits}".encode(),
+                                 digest_size=8).digest()
+        return int.from_bytes(digest, "little") / 2.0 ** 64 < self.forget_p
+
     def lookup(self, key: str) -> Values:
-        """Cached values for ``key`` under the policy, or ``None``: evaluate it (a miss)."""
+        """Cached values for ``key`` under the policy, or ``None``: evaluate it (a miss). After a hit,
+        ``last_source`` is the trial number the values come from (the first evaluation)."""
         entry = self.cache.get(key)
         if entry is None or (self.policy == "average" and entry.count < self.k):
             self._stats["misses"] += 1
             return None
         values = entry.first if self.policy == "first" else entry.mean()
-        entry.hits += 1
         self._stats["hits"] += 1
-        self._stats["seconds_saved"] += entry.mean_seconds()
-        if self.forget_p > 0.0 and self._rng.random() < self.forget_p:
+        self._stats["seconds_saved"] += (entry.source_seconds if self.policy == "first" and
+                                         entry.source_seconds is not None else entry.mean_seconds())
+        self.last_source = entry.source
+        self._hit(key, entry)
+        return values
+
+    def peek(self, key: str) -> Values:
+        """What :meth:`lookup` would serve for ``key``, without counting a hit or drawing a forget (the study
+        uses it for proposals it turns away: resample mode, exhaustion).
+
+        Example::
+
+            >>> d = Dedup(key=lambda t: t); d.record("x", (1.0,), 2.0); d.peek("x"), d.stats["hits"]
+            ((1.0,), 0)
+        """
+        entry = self.cache.get(key)
+        if entry is None or (self.policy == "average" and entry.count < self.k):
+            return None
+        return entry.first if self.policy == "first" else entry.mean()
+
+    def _hit(self, key: str, entry: Entry) -> None:
+        entry.hits += 1
+        if self._forgets(key, entry):
+            self._generation[key] = self._generation.get(key, 0) + 1
             self.cache.delete(key)
             self._stats["forgotten"] += 1
         else:
             self.cache.put(key, entry)
-        return values
 
-    def record(self, key: str, values: Values, seconds: float) -> None:
-        """Records one evaluation of ``key`` (``values`` ``None``: failed, not cached)."""
+    def record(self, key: str, values: Values, seconds: float, source: Optional[int] = None) -> None:
+        """Records one evaluation of ``key`` by trial ``source`` (``values`` ``None``: failed, not cached).
+        ``seconds`` is the evaluation time only (the study starts the clock after hashing)."""
         self._stats["evaluations"] += 1
         if values is None:
             self._stats["failures"] += 1
             return
-        values = tuple(float(v) for v in values)
+        self._record(key, tuple(float(v) for v in values), seconds, source)
+
+    def _record(self, key: str, values: tuple[float, ...], seconds: float, source: Optional[int]) -> None:
         entry = self.cache.get(key)
         if entry is None:
-            self.cache.put(key, Entry.first_of(values, seconds))
+            self.cache.put(key, Entry.first_of(values, seconds, source))
         elif self.policy == "average" and entry.count >= self.k:
             return                                       # already full (a concurrent duplicate): keep the k
         else:
@@ -229,34 +285,43 @@ class Dedup:
                 raise DedupError(f"Dedup.record({key!r}): {exc}") from None
 
     def restore(self, records: Iterable[Any]) -> int:
-        """Rebuilds cache entries from finished trial records (``hash_key``, ``state``, ``values``, ``duration``)
-        when a study resumes; keys already in the cache (a persistent one) are left alone. Stats are not
-        changed. Returns the number of entries rebuilt.
+        """Rebuilds cache entries when a study resumes by replaying its finished trials in event order:
+        evaluations (``state='complete'``, at ``told_at``) are recorded, served trials (``state='cached'``, at
+        ``asked_at``) replay their hit, with the same forget draws. Keys already in the cache (a persistent one)
+        are left alone. Stats are not changed. Returns the number of entries rebuilt.
 
         Example::
 
             >>> from types import SimpleNamespace as R
-            >>> d = Dedup(); d.restore([R(hash_key="a", state="complete", values=(0.5,), duration=3.0)])
+            >>> d = Dedup(); d.restore([R(hash_key="a", state="complete", values=(0.5,), duration=3.0, number=0)])
             1
-            >>> d.lookup("a")
-            (0.5,)
+            >>> d.lookup("a"), d.last_source
+            ((0.5,), 0)
         """
-        by_key: dict[str, list[Any]] = {}
+        events: list[tuple[int, int, Any]] = []
         for r in records:
             key = getattr(r, "hash_key", None)
-            if key is not None and getattr(r, "state", None) == "complete" and r.values is not None:
-                by_key.setdefault(key, []).append(r)
-        rebuilt = 0
-        for key, rs in by_key.items():
-            if self.cache.get(key) is not None:
+            if key is None:
                 continue
-            rs = rs[: self.k] if self.policy == "average" else rs
-            entry = Entry.first_of(tuple(rs[0].values), rs[0].duration or 0.0)
-            for r in rs[1:]:
-                entry.add(tuple(r.values), r.duration or 0.0)
-            self.cache.put(key, entry)
-            rebuilt += 1
-        return rebuilt
+            if getattr(r, "state", None) == "complete" and r.values is not None:
+                events.append((getattr(r, "told_at", None) or 0, 1, r))
+            elif getattr(r, "state", None) == "cached":
+                events.append((getattr(r, "asked_at", 0), 0, r))
+        events.sort(key=lambda e: (e[0], e[1]))
+        present = {e[2].hash_key for e in events if self.cache.get(e[2].hash_key) is not None}
+        rebuilt: set[str] = set()
+        for _, kind, r in events:
+            key = r.hash_key
+            if key in present:
+                continue
+            if kind == 1:
+                self._record(key, tuple(float(v) for v in r.values), r.duration or 0.0, getattr(r, "number", None))
+                rebuilt.add(key)
+            else:
+                entry = self.cache.get(key)
+                if entry is not None:
+                    self._hit(key, entry)
+        return sum(1 for k in rebuilt if self.cache.get(k) is not None)
 
     @property
     def stats(self) -> dict[str, Any]:
@@ -267,4 +332,4 @@ class Dedup:
         return s
 
 
-__all__ = ["Dedup", "DedupError", "genome_key", "structural_key", "functional_key", "nb201_probe_build"]
+__all__ = ["Dedup", "DedupError", "genome_key", "structural_key", "functional_key"]

@@ -1,15 +1,19 @@
-"""NAS-Bench-201 helpers for hashing: the cell as a DAG, the reference partitions, a reduced probe network.
+"""NAS-Bench-201 helpers for hashing: the cell as a DAG and the reference partitions (no torch, no model import).
 
 * :func:`nb201_graph` turns 6 edge ops into the node-labelled DAG that :func:`~symnas.hash.structural_hash`
   reads; :func:`nb201_cell_of` does the same from a candidate description (``description.kwargs['cell']``).
-* :func:`reference_key` is the **algebraic reference partition** (4,660 classes over the 15,625 cells):
-  ``skip_connect`` is the identity, ``none`` is zero and ``x + 0 = x``, ``avg_pool_3x3`` is linear and
-  parameter-free (so ``pool(a + b) = pool(a) + pool(b)``), each ReLU-conv-BN op is its own learnable function of
-  its input that maps zero to zero. Sums are multisets (``x + x = 2x`` differs from ``x``).
+* :func:`reference_key` is the **reference partition** (same function *and* same trainable parameters; 5,234
+  classes over the 15,625 cells): ``skip_connect`` is the identity, ``none`` is zero and ``x + 0 = x``,
+  ``avg_pool_3x3`` is linear and parameter-free (so ``pool(a + b) = pool(a) + pool(b)``, and it keeps a
+  per-channel constant), each ReLU-conv-BN op is its *own parameter instance*: two convs on one input are two
+  instances (``f1(x) + f2(x)``), one conv reached twice is one instance counted twice (``2·f(x)``); a conv on a
+  zero input is a trainable per-channel constant (its BatchNorm bias), not zero. Equal keys mean isomorphic
+  instance graphs. :func:`algebraic_key` is the coarser partition of the previous definition (4,660 classes),
+  which merges cells with different parameter counts.
 * :func:`official_unique_str` is the official ``to_unique_str`` rule (6,466 classes with ``consider_zero``,
   12,751 without).
-* :func:`reduced_network` builds the NB201 network with few channels and one cell per stage, the cheap probe
-  network of the functional hash.
+* The reduced probe network of the functional hash lives with the model
+  (:func:`symnas.models.nasbench201.probe_network`).
 
 Example::
 
@@ -22,6 +26,7 @@ Example::
 """
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from typing import Any, Sequence, Union
 
@@ -36,11 +41,26 @@ class NB201HashError(SymnasError, ValueError):
     """A NAS-Bench-201 cell could not be read for hashing (wrong length, unknown op, no ``cell`` argument)."""
 
 
+def _parse_arch_str(s: str, where: str) -> list[str]:
+    nodes = s.split("+")
+    if len(nodes) != 3:
+        raise NB201HashError(f"{where}: cell string {s!r}: expected 3 nodes separated by '+'")
+    out = []
+    for j, node in enumerate(nodes, start=1):
+        tokens = node.strip("|").split("|")
+        if not (node.startswith("|") and node.endswith("|")) or len(tokens) != j:
+            raise NB201HashError(f"{where}: cell string {s!r}: node {j} {node!r} must look like '|op~i|...|'")
+        for i, tok in enumerate(tokens):
+            op, sep, src = tok.partition("~")
+            if sep != "~" or src != str(i):
+                raise NB201HashError(f"{where}: cell string {s!r}: token {tok!r} must be '{op}~{i}'")
+            out.append(op)
+    return out
+
+
 def _ops(ops: Union[str, Sequence[Union[str, int]]], where: str = "cell") -> tuple[str, ...]:
     if isinstance(ops, str):
-        from symnas.evaluator.nasbench201 import parse_arch_str
-
-        ops = parse_arch_str(ops)
+        ops = _parse_arch_str(ops, where)
     seq = list(ops)
     if len(seq) != len(EDGES):
         raise NB201HashError(f"{where}: expected {len(EDGES)} ops (edges {EDGES}), got {len(seq)}: {seq!r}")
@@ -114,16 +134,18 @@ def _freeze(c: Counter) -> tuple:
     return tuple(sorted(c.items()))
 
 
-def reference_key(ops: Union[str, Sequence[Union[str, int]]]) -> tuple:
-    """The algebraic canonical form of what a NB201 cell computes (see the module docstring).
+def algebraic_key(ops: Union[str, Sequence[Union[str, int]]]) -> tuple:
+    """The previous (coarser) reference: the algebraic canonical form of what a NB201 cell computes, with
+    ReLU-conv-BN ops mapping zero to zero and two convs of one type on one input counted as ``2·conv`` (4,660
+    classes; it merges cells with different parameter counts).
 
     The form is a sorted multiset of terms; a term is ``('x',)``, ``('pool', term)`` or
     ``('conv', op, form_of_its_input)``. Equal forms mean equal function families.
 
     Example::
 
-        >>> a = reference_key(("skip_connect", "skip_connect", "skip_connect", "none", "none", "avg_pool_3x3"))
-        >>> b = reference_key(("skip_connect", "none", "none", "avg_pool_3x3", "avg_pool_3x3", "none"))
+        >>> a = algebraic_key(("skip_connect", "skip_connect", "skip_connect", "none", "none", "avg_pool_3x3"))
+        >>> b = algebraic_key(("skip_connect", "none", "none", "avg_pool_3x3", "avg_pool_3x3", "none"))
         >>> a == b      # pool(x + x) == pool(x) + pool(x)
         True
     """
@@ -146,6 +168,78 @@ def reference_key(ops: Union[str, Sequence[Union[str, int]]]) -> tuple:
                 acc[("conv", op, _freeze(src))] += 1
         nodes.append(acc)
     return _freeze(nodes[3])
+
+
+def reference_key(ops: Union[str, Sequence[Union[str, int]]]) -> tuple:
+    """The reference canonical form: same function and same trainable parameters (see the module docstring).
+
+    A value is a multiset of terms ``(pools, base)``: ``base`` is ``'x'`` or a parameter instance, ``pools`` the
+    number of ``avg_pool_3x3`` applied to it (a constant instance absorbs pools). An instance is
+    ``('conv', op, input value)`` or ``('const',)`` (a conv on a zero input: its BatchNorm bias). The key is the
+    minimum serialisation of the live instance graph over the relabellings that keep each instance's downward
+    hash, i.e. a canonical form of the graph up to isomorphism.
+
+    Example::
+
+        >>> two_instances = reference_key(("skip_connect", "none", "none", "nor_conv_3x3", "nor_conv_3x3", "none"))
+        >>> one_instance_twice = reference_key(("nor_conv_3x3", "none", "skip_connect", "none", "skip_connect",
+        ...                                     "skip_connect"))
+        >>> two_instances == one_instance_twice
+        False
+    """
+    names = _ops(ops)
+    inst: list[tuple] = []                              # (label, value) with value = {(pools, base): count}
+    nodes: list[Counter] = [Counter({(0, "x"): 1})]
+    for j in range(1, 4):
+        acc: Counter = Counter()
+        for e, (i, jj) in enumerate(EDGES):
+            if jj != j or names[e] == "none":
+                continue
+            op, src = names[e], nodes[i]
+            if op == "skip_connect":
+                acc.update(src)
+            elif op == _LINEAR_POOL:
+                for (k, b), m in src.items():
+                    const = b != "x" and inst[b][0] == ("const",)
+                    acc[(k if const else k + 1, b)] += m
+            else:
+                inst.append((("conv", op), dict(src)) if src else (("const",), {}))
+                acc[(0, len(inst) - 1)] += 1
+        nodes.append(acc)
+    out = dict(nodes[3])
+    live: set[int] = set()
+    stack = [b for (_, b) in out if b != "x"]
+    while stack:
+        b = stack.pop()
+        if b not in live:
+            live.add(b)
+            stack.extend(bb for (_, bb) in inst[b][1] if bb != "x")
+    down: dict[int, str] = {}
+
+    def dh(b: Any) -> str:
+        if b == "x":
+            return "x"
+        if b not in down:
+            label, value = inst[b]
+            down[b] = repr((label, sorted((k, dh(bb), m) for (k, bb), m in value.items())))
+        return down[b]
+
+    groups: dict[str, list[int]] = {}
+    for b in sorted(live):
+        groups.setdefault(dh(b), []).append(b)
+    ordered = sorted(groups.items())
+    best: Any = None
+    for perm in itertools.product(*(itertools.permutations(g) for _, g in ordered)):
+        order = [b for g in perm for b in g]
+        label_of = {b: n for n, b in enumerate(order)}
+
+        def ser(value: dict) -> tuple:
+            return tuple(sorted((k, -1 if bb == "x" else label_of[bb], m) for (k, bb), m in value.items()))
+
+        form = (tuple((inst[b][0], ser(inst[b][1])) for b in order), ser(out))
+        if best is None or form < best:
+            best = form
+    return best
 
 
 def official_unique_str(ops: Union[str, Sequence[Union[str, int]]], consider_zero: bool = True) -> str:
@@ -175,22 +269,5 @@ def official_unique_str(ops: Union[str, Sequence[Union[str, int]]], consider_zer
     return nodes[3]
 
 
-# ------------------------------------------------------------------------------------- probe network
-def reduced_network(ops: Union[str, Sequence[Union[str, int]], Any], C: int = 4, N: int = 1,
-                    num_classes: int = 10) -> Any:
-    """The NB201 network of a cell with ``C`` channels and ``N`` cells per stage (the functional-hash probe).
-
-    Accepts ops, a cell string or a description with ``kwargs['cell']``. Needs
-    :mod:`symnas.models.nasbench201`.
-
-    Example::
-
-        >>> net = reduced_network(["nor_conv_3x3"] * 6)   # doctest: +SKIP
-    """
-    from symnas.models.nasbench201 import NB201Network
-
-    return NB201Network(list(cell_ops_of(ops)), C=C, N=N, num_classes=num_classes)
-
-
-__all__ = ["nb201_graph", "nb201_cell_of", "cell_ops_of", "reference_key", "official_unique_str",
-           "reduced_network", "NB201HashError", "OPS", "EDGES"]
+__all__ = ["nb201_graph", "nb201_cell_of", "cell_ops_of", "reference_key", "algebraic_key", "official_unique_str",
+           "NB201HashError", "OPS", "EDGES"]

@@ -8,17 +8,20 @@ node (see :func:`symnas.hash.nb201.nb201_graph`).
 
 The hash:
 
-1. **zero ops** (``none``/``zero``) are removed, and so is every node left without inputs (it computes zero);
+1. **zero ops** (``none``/``zero``) are removed; a node left without inputs computes zero when its op is an
+   identity or a parameter-free op (``zero_preserving``: pools), otherwise it is a constant of its op (a
+   ReLU-conv-BN op on a zero input outputs its trainable BatchNorm bias, so it is not zero);
 2. **identity ops** (``skip_connect``/``identity``, and pure summing nodes) are contracted, multiplying edge
    multiplicities through them (``x`` reached along two paths is ``2x``, not ``x``);
 3. nodes that do not reach the output, or are not reached from the input, are pruned;
-4. each remaining node gets a Merkle hash ``H(label, sorted multiset of (input hash, multiplicity))`` in
-   topological order; the cell hash is the output node's hash.
+4. each remaining node gets a downward Merkle hash ``H(label, sorted multiset of (input hash, multiplicity))``;
+   the cell hash is the minimum serialisation of the base-node graph over the relabellings that keep downward
+   hashes (a canonical form up to isomorphism), so one node used twice (one parameter instance, ``2·f(x)``) and
+   two equal nodes on one input (two instances, ``f1(x) + f2(x)``) hash apart. Past ``max_relabellings`` the
+   given numbering is used instead (never merges, may split).
 
-Isomorphic cells get equal hashes whatever their node numbering. Two cells share a hash only when they unfold to
-the same expression tree (a node used twice and two equal nodes on the same input unfold alike); the hash does not
-apply algebra beyond that (``pool(a) + pool(b)`` and ``pool(a + b)`` stay apart), so it may split a functional
-class but does not merge two.
+Isomorphic cells get equal hashes whatever their node numbering. The hash applies no algebra beyond that
+(``pool(a) + pool(b)`` and ``pool(a + b)`` stay apart), so it may split a functional class but does not merge two.
 
 Example::
 
@@ -31,12 +34,16 @@ Example::
 from __future__ import annotations
 
 import hashlib
+import itertools
+import math
 from typing import Collection, Sequence
 
 from symnas.errors import SymnasError
 
 IDENTITY_OPS: frozenset[str] = frozenset({"skip_connect", "identity", "skip", "sum", "add"})
 ZERO_OPS: frozenset[str] = frozenset({"none", "zero"})
+ZERO_PRESERVING_OPS: frozenset[str] = frozenset({"avg_pool_3x3", "max_pool_3x3", "maxpool3x3", "avgpool3x3",
+                                                 "avg_pool", "max_pool"})
 
 
 class StructuralHashError(SymnasError, ValueError):
@@ -69,6 +76,7 @@ def _topo_order(n: int, preds: list[dict[int, int]], where: str) -> list[int]:
 def structural_hash(adjacency: Sequence[Sequence[int]], labels: Sequence[str], *,
                     input: int = 0, output: int = -1,
                     identity: Collection[str] = IDENTITY_OPS, zero: Collection[str] = ZERO_OPS,
+                    zero_preserving: Collection[str] = ZERO_PRESERVING_OPS, max_relabellings: int = 5040,
                     where: str = "cell") -> str:
     """The structural hash (32 hex digits) of a node-labelled DAG cell; see the module docstring.
 
@@ -110,31 +118,52 @@ def structural_hash(adjacency: Sequence[Sequence[int]], labels: Sequence[str], *
         for p, m in preds[v].items():
             for b, mb in expand[p].items():
                 acc[b] = acc.get(b, 0) + m * mb
-        if not acc:                                   # no live input: computes zero
-            expand[v] = {}
+        if not acc and (str(labels[v]) in identity or str(labels[v]) in zero_preserving) and v != out:
+            expand[v] = {}                            # no live input and the op maps zero to zero
         elif str(labels[v]) in identity and v != out:
             expand[v] = acc
         else:
             expand[v] = {v: 1}
-            preds[v] = acc                            # base node: its inputs are now base nodes
-    # Merkle hashes of base nodes reachable from the output (dead branches never enter).
-    memo: dict[int, str] = {}
-
-    def node_hash(v: int) -> str:
-        got = memo.get(v)
-        if got is None:
-            if v == inp:
-                got = _h("input")
-            else:
-                got = _h(str(labels[v]), tuple(sorted((node_hash(b), m) for b, m in preds[v].items())))
-            memo[v] = got
-        return got
-
+            preds[v] = acc                            # base node: its inputs are now base nodes (maybe none)
     if out == inp:
         return _h("input")
-    if not expand[out]:
+    if not preds[out]:
         return _h("zero")
-    return node_hash(out)
+    live: set[int] = set()
+    stack = [out]
+    while stack:
+        v = stack.pop()
+        if v not in live:
+            live.add(v)
+            stack.extend(b for b in preds[v] if b != inp)
+    down: dict[int, str] = {}
+
+    def dh(v: int) -> str:
+        got = down.get(v)
+        if got is None:
+            got = down[v] = "input" if v == inp else _h(str(labels[v]), tuple(sorted(
+                (dh(b), m) for b, m in preds[v].items())))
+        return got
+
+    groups: dict[str, list[int]] = {}
+    for v in sorted(live):
+        groups.setdefault(dh(v), []).append(v)
+    ordered = [g for _, g in sorted(groups.items())]
+    count = 1
+    for g in ordered:
+        count *= math.factorial(len(g))
+    perms = (itertools.product(*(itertools.permutations(g) for g in ordered)) if count <= max_relabellings
+             else iter([tuple(ordered)]))
+    best = None
+    for perm in perms:
+        order = [v for g in perm for v in g]
+        name = {v: n for n, v in enumerate(order)}
+        name[inp] = -1
+        form = tuple((str(labels[v]), tuple(sorted((name[b], m) for b, m in preds[v].items()))) for v in order)
+        form += ((name[out],),)
+        if best is None or form < best:
+            best = form
+    return _h("dag", best)
 
 
 def count_classes(cells: Sequence[tuple[Sequence[Sequence[int]], Sequence[str]]],
@@ -149,4 +178,5 @@ def count_classes(cells: Sequence[tuple[Sequence[Sequence[int]], Sequence[str]]]
     return len({structural_hash(adj, labels, **options) for adj, labels in cells})  # type: ignore[arg-type]
 
 
-__all__ = ["structural_hash", "count_classes", "StructuralHashError", "IDENTITY_OPS", "ZERO_OPS"]
+__all__ = ["structural_hash", "count_classes", "StructuralHashError", "IDENTITY_OPS", "ZERO_OPS",
+           "ZERO_PRESERVING_OPS"]

@@ -21,7 +21,8 @@ from torch import nn
 
 from symnas.space.nasbench201 import EDGES, OPS, NASBench201Error, arch_str, code, ops_of
 
-__all__ = ["ReLUConvBN", "Zero", "AvgPool3x3", "NB201Cell", "ResNetBasicBlock", "NB201Network", "make_op"]
+__all__ = ["ReLUConvBN", "Zero", "AvgPool3x3", "NB201Cell", "ResNetBasicBlock", "NB201Network", "make_op",
+           "probe_network", "nb201_probe_build"]
 
 Cell = Union[str, Sequence[Union[str, int]]]
 
@@ -130,10 +131,12 @@ class NB201Cell(nn.Module):
         self.C = _positive_int(C, "C", "NB201Cell")
         self.ops: tuple[str, ...] = _cell_ops(ops, "NB201Cell")
         self.layers = nn.ModuleList(make_op(op, C) for op in self.ops)
-        # (source node, edge index) of the non-zero edges into nodes 1..3
-        self._inputs: list[list[tuple[int, int]]] = [
-            [(i, e) for e, (i, j) in enumerate(EDGES) if j == node and self.ops[e] != "none"] for node in (1, 2, 3)
-        ]
+        self._inputs: list[list[tuple[int, int]]] = self._wiring(self.ops)
+
+    @staticmethod
+    def _wiring(ops: Sequence[str]) -> list[list[tuple[int, int]]]:
+        """(source node, edge index) of the non-zero edges into nodes 1..3."""
+        return [[(i, e) for e, (i, j) in enumerate(EDGES) if j == node and ops[e] != "none"] for node in (1, 2, 3)]
 
     @property
     def in_dim(self) -> int:
@@ -234,6 +237,9 @@ class NB201Network(nn.Module):
         1.073466
     """
 
+    #: constructor arguments whose whole effect the functional hash probes (see symnas.hash.key)
+    symnas_inert = ("cell", "C", "N", "num_classes")
+
     def __init__(self, cell: Cell, C: int = 16, N: int = 5, num_classes: int = 10) -> None:
         super().__init__()
         self.C = _positive_int(C, "C", "NB201Network")
@@ -248,3 +254,66 @@ class NB201Network(nn.Module):
 
     def extra_repr(self) -> str:
         return f"C={self.C}, N={self.N}, num_classes={self.num_classes}, arch={self.arch_str!r}"
+
+
+def probe_network(cell: Cell, C: int = 4, N: int = 1, num_classes: int = 10) -> NB201Network:
+    """The cheap probe network of the functional hash: the NB201 network of ``cell`` with ``C`` channels and ``N``
+    cells per stage (hash it on a ``(2, 3, 8, 8)`` probe; see docs/hashing.md).
+
+    Example::
+
+        >>> probe_network(["nor_conv_3x3"] * 6).C
+        4
+    """
+    return NB201Network(cell, C=C, N=N, num_classes=num_classes)
+
+
+_PROBE_NETS: dict[tuple[int, int], tuple[NB201Network, dict[tuple[int, int, str], nn.Module]]] = {}
+
+
+def _reused_probe(ops: tuple[str, ...], C: int, N: int) -> NB201Network:
+    """One probe network per (C, N), its cells rewired to ``ops`` from a pool of op modules (one per cell, edge and
+    op, so distinct edges stay distinct parameter instances)."""
+    got = _PROBE_NETS.get((C, N))
+    if got is None:
+        net = NB201Network(ops, C=C, N=N)
+        pool = {(i, e, op): cell.layers[e] for i, cell in enumerate(net.cells) if isinstance(cell, NB201Cell)
+                for e, op in enumerate(ops)}
+        _PROBE_NETS[(C, N)] = (net, pool)
+        return net
+    net, pool = got
+    for i, cell in enumerate(net.cells):
+        if isinstance(cell, NB201Cell):
+            layers = cast(nn.ModuleList, cell.layers)
+            for e, op in enumerate(ops):
+                m = pool.get((i, e, op))
+                if m is None:
+                    m = pool[(i, e, op)] = make_op(op, cell.C)
+                layers[e] = m
+            cell.ops = ops
+            cell._inputs = NB201Cell._wiring(ops)
+    net.ops, net.arch_str = ops, arch_str(ops)
+    return net
+
+
+def nb201_probe_build(trial: object, C: int = 4, N: int = 1, reuse: bool = True) -> NB201Network:
+    """The ``build`` of a functional dedup key for NAS-Bench-201 spaces: the probe network of a trial's cell
+    (``trial.description.kwargs['cell']``, or a description that is the op list itself). With ``reuse`` (default)
+    one network per (C, N) is rewired for each cell instead of built afresh: the functional hash re-seeds every
+    weight it uses, so hash the result at once and do not keep it (the next call rewires it).
+
+    Example::
+
+        >>> from types import SimpleNamespace as T
+        >>> nb201_probe_build(T(description=["nor_conv_3x3"] * 6)).N
+        1
+    """
+    description = getattr(trial, "description", trial)
+    kwargs = getattr(description, "kwargs", None)
+    cell = kwargs["cell"] if isinstance(kwargs, dict) and "cell" in kwargs else description
+    if reuse:
+        return _reused_probe(_cell_ops(cast(Cell, cell), "nb201_probe_build"), C, N)
+    return probe_network(cast(Cell, cell), C=C, N=N)
+
+
+nb201_probe_build.inert = ("NB201Network.cell",)  # type: ignore[attr-defined]  # what the probe network reflects

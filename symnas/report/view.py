@@ -70,7 +70,13 @@ class StudyView:
         c = self.counts()
         cached = c.get(TrialState.CACHED, 0)
         evaluated = sum(c.get(s, 0) for s in (TrialState.COMPLETE, TrialState.FAILED, TrialState.PRUNED))
-        saved = sum(e.hits * e.mean_seconds() for _, e in self.cache_entries)
+        by_number = {r.number: r for r in self.records}
+        sources = [by_number.get(r.system_attrs.get("served_from")) for r in self.records
+                   if r.state == TrialState.CACHED]
+        if sources and all(src is not None for src in sources):   # the source's evaluation time only
+            saved = sum(src.duration or 0.0 for src in sources if src is not None)
+        else:
+            saved = sum(e.hits * e.mean_seconds() for _, e in self.cache_entries)
         return {"dedup_hits": cached, "evaluations": evaluated,
                 "hit_rate": cached / (cached + evaluated) if cached + evaluated else 0.0,
                 "cache_entries": len(self.cache_entries), "seconds_saved": saved}
@@ -171,7 +177,10 @@ def show_dict(view: StudyView, top: int = 10) -> dict[str, Any]:
     space = view.space
     rows = []
     for r in view.ranked()[:top]:
-        rows.append({"number": r.number, "state": str(r.state), "values": dict(zip(view.objectives, r.values or ())),
+        state = str(r.state)
+        if r.state == TrialState.CACHED and r.system_attrs.get("served_from") is not None:
+            state = f"served from #{r.system_attrs['served_from']}"
+        rows.append({"number": r.number, "state": state, "values": dict(zip(view.objectives, r.values or ())),
                      "params": {k: _plain(v) for k, v in space.params(r.genome).items()}, "duration": r.duration})
     return {"study": view.name, "algorithm": view.algorithm, "objectives": view.objectives,
             "trials": len(view.records), "states": view.counts(), "dedup": view.dedup_stats(), "top": rows}

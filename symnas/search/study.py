@@ -29,11 +29,19 @@ from symnas.space.space import Space
 from symnas.store.base import CACHED, COMPLETE, FAILED, INTERRUPTED, PRUNED, RUNNING, Storage, TrialRecord
 from symnas.store.memory import MemoryStore
 
-__all__ = ["Study"]
+__all__ = ["Study", "SpaceExhausted"]
 
 logger = logging.getLogger("symnas.study")
 
 _MAX_CACHED_IN_A_ROW = 10_000
+# Dedup exhaustion bounds (per ask): served proposals written as rows, then known proposals turned away unwritten.
+_MAX_SERVED_ROWS_IN_A_ROW = 100
+_MAX_KNOWN_PROPOSALS = 1_000
+
+
+class SpaceExhausted(SymnasError, RuntimeError):
+    """The algorithm keeps proposing candidates the dedup cache already knows: the space (or what the algorithm
+    can reach of it) is exhausted."""
 
 
 class Study:
@@ -158,7 +166,7 @@ class Study:
         if switched:  # the new algorithm's state after learning the history: later resumes start here
             self.store.save_algorithm_state(self.name, self.algorithm.state_dict(), self._event - 1)
         if self.dedup is not None and hasattr(self.dedup, "restore"):
-            self.dedup.restore(r for r in records if r.state in (COMPLETE, FAILED))
+            self.dedup.restore(r for r in records if r.state in (COMPLETE, FAILED, CACHED))
 
     def _count(self, r: TrialRecord) -> None:
         if r.state is CACHED:
@@ -178,6 +186,7 @@ class Study:
         """Proposes the next candidate to evaluate (candidates known to the dedup cache are served from it)."""
         table = self.space.table
         discarded = 0  # proposals turned away by the dedup cache in resample mode (replayed on resume)
+        served = known = 0
         for _ in range(_MAX_CACHED_IN_A_ROW):
             if self._queue:
                 genome = self._queue.pop(0)
@@ -202,15 +211,25 @@ class Study:
                 key = self.dedup.key(trial)
                 trial.hash_key = record.hash_key = key
                 if not from_queue:
-                    cached = self.dedup.lookup(key)
+                    turn_away = getattr(self.dedup, "resample", False) or served >= _MAX_SERVED_ROWS_IN_A_ROW
+                    peek = getattr(self.dedup, "peek", None) if turn_away else None
+                    cached = peek(key) if peek is not None else self.dedup.lookup(key)  # a peek is no hit
                     if cached is not None:
-                        if getattr(self.dedup, "resample", False):
+                        known += 1
+                        if known >= _MAX_KNOWN_PROPOSALS:
+                            self.stats["exhausted"] = True
+                            raise SpaceExhausted(
+                                f"study {self.name!r}: {known} proposals in a row were already known to the dedup "
+                                f"cache ({served} served, {known - served} turned away): the space is exhausted")
+                        if turn_away:
                             self.stats["resampled"] += 1
                             discarded += 1
                             continue
                         self._serve_cached(record, tuple(cached))
+                        served += 1
                         discarded = 0
                         continue
+            record.started = time.time()  # evaluation time excludes hashing
             self._event += 1
             self._trials.append(record)
             self.store.add_trial(self.name, record)
@@ -221,6 +240,9 @@ class Study:
 
     def _serve_cached(self, record: TrialRecord, values: tuple[float, ...]) -> None:
         record.state, record.values = CACHED, values
+        source = getattr(self.dedup, "last_source", None)
+        if source is not None:
+            record.system_attrs["served_from"] = source  # the trial whose evaluation is served
         record.told_at = record.asked_at
         record.finished, record.duration = record.started, 0.0
         self._event += 1
@@ -271,7 +293,8 @@ class Study:
         self._count(r)
         self._told += 1
         if self.dedup is not None and t.hash_key is not None and r.state is not PRUNED:
-            self.dedup.record(t.hash_key, r.values if r.state is COMPLETE else None, r.duration or 0.0)
+            self.dedup.record(t.hash_key, r.values if r.state is COMPLETE else None, r.duration or 0.0,
+                              source=r.number)
         self.algorithm.feedback(r.genome, self._oriented(r))
         self._maybe_snapshot()
         return t
