@@ -34,7 +34,7 @@ import math
 from typing import Any, Callable, Iterable, Mapping, Optional, Union
 
 from symnas.errors import SymnasError
-from symnas.space.spec import Spec, resolve, target_path
+from symnas.symbolic.spec import Spec, resolve, target_path
 
 ProbeArg = Union[None, tuple, list, Mapping[str, Any], Callable[[str, Any], Any]]
 
