@@ -171,12 +171,18 @@ def test_process_workers_stop_when_the_driver_is_killed(tmp_path):
     assert len(pids) == 2 and all(_running(p) for p in pids), "the evaluations did not start"
     proc.kill()
     proc.wait()
-    deadline = time.monotonic() + 10
-    alive = pids
+    alive = _still_running(pids, within=10)
+    assert not alive, f"workers {alive} outlived their driver"
+
+
+def _still_running(pids: list[int], within: float) -> list[int]:
+    """The processes of ``pids`` still running after waiting up to ``within`` seconds for them to end."""
+    deadline = time.monotonic() + within
+    alive = [p for p in pids if _running(p)]
     while alive and time.monotonic() < deadline:
         time.sleep(0.2)
-        alive = [p for p in pids if _running(p)]
-    assert not alive, f"workers {alive} outlived their driver"
+        alive = [p for p in alive if _running(p)]
+    return alive
 
 
 def _running(pid: int) -> bool:
@@ -234,9 +240,5 @@ def test_ray_runtime_stops_when_the_driver_is_killed(tmp_path):
     assert pids, "the driver printed no Ray process ids"
     proc.kill()
     proc.wait()
-    deadline = time.monotonic() + 20
-    alive = pids
-    while alive and time.monotonic() < deadline:
-        time.sleep(0.5)
-        alive = [p for p in pids if _running(p)]
+    alive = _still_running(pids, within=20)
     assert not alive, f"Ray processes {alive} outlived their driver"
