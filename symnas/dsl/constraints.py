@@ -19,9 +19,10 @@ Example::
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import random as _random
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from symnas.dsl import limits
 from symnas.dsl import nodes as N
@@ -172,14 +173,12 @@ def values(space: Space, genome: Genome) -> dict[str, Any]:
         if not active[d.index]:
             out[d.name] = None
             continue
-        genes = genome[d.offset:d.offset + d.width]
         labels = d.hints.get("labels") if isinstance(d.hints, dict) else None
-        if d.kind == "choice":
-            out[d.name] = labels[genes[0]] if labels else space.choice_value(d.index, genes[0])
-        elif d.kind in ("subset", "perm"):
-            out[d.name] = [space.choice_value(d.index, i) for i in genes]
+        if labels and d.ops.single_index:  # named alternatives read as their labels
+            option: Callable[[int], Any] = labels.__getitem__
         else:
-            out[d.name] = genes[0]
+            option = functools.partial(space.choice_value, d.index)
+        out[d.name] = d.ops.param(d, genome[d.offset:d.offset + d.width], option)
     return out
 
 
@@ -230,24 +229,10 @@ def _enumerate(space: Space) -> Optional[list[Genome]]:
     per: list[list[tuple]] = []
     total = 1
     for d in space.table.decisions:
-        if d.kind == "choice":
-            opts = [(i,) for i in range(d.n)]
-        elif d.kind == "int":
-            n = (int(d.high) - int(d.low)) // int(d.step or 1) + 1
-            if n > EXACT_LIMIT:
-                return None
-            opts = [(v,) for v in range(int(d.low), int(d.high) + 1, int(d.step or 1))]
-        elif d.kind == "subset":
-            if d.distinct:
-                it = itertools.combinations(range(d.n), d.k) if d.sorted else itertools.permutations(range(d.n), d.k)
-            else:
-                it = (itertools.combinations_with_replacement(range(d.n), d.k) if d.sorted
-                      else itertools.product(range(d.n), repeat=d.k))
-            opts = list(itertools.islice(it, EXACT_LIMIT + 1))
-        elif d.kind == "perm":
-            opts = list(itertools.islice(itertools.permutations(range(d.n)), EXACT_LIMIT + 1))
-        else:
+        it = d.ops.enumerate(d)  # each kind lists its values (None: a continuous float)
+        if it is None:
             return None
+        opts = list(itertools.islice(it, EXACT_LIMIT + 1))
         total *= len(opts)
         if total > EXACT_LIMIT:
             return None
