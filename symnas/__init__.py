@@ -37,7 +37,7 @@ from symnas.symbolic.tree import rebind
 from symnas.errors import (BuildError, DecisionError, GenomeError, SpaceError, StoreError, SymnasError,
                            TrialError)
 from symnas.genome.table import Decision, DecisionTable, Genome
-from symnas.search.pruning import TrialPruned
+from symnas.search.pruners import TrialPruned
 from symnas.search.study import Study
 from symnas.search.trial import Trial
 from symnas.symbolic import nn

@@ -20,7 +20,11 @@ from typing import Any, Optional
 
 from symnas.errors import SymnasError
 
-__all__ = ["MedianStopping", "SuccessiveHalving", "NoPruning"]
+__all__ = ["TrialPruned", "MedianStopping", "SuccessiveHalving", "NoPruning"]
+
+
+class TrialPruned(SymnasError):
+    """Raised inside an evaluation function to stop a trial early; the study records it as pruned."""
 
 
 def _sign(study: Any) -> float:

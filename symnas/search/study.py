@@ -352,7 +352,7 @@ class Study:
             >>> study.optimize(lambda t: 1 / 0, n_trials=1, catch=ZeroDivisionError).records[0].state
             'failed'
         """
-        from symnas.search.pruning import TrialPruned
+        from symnas.search.pruners import TrialPruned
 
         caught = _catch_types(catch)
         for _ in range(n_trials):
