@@ -46,6 +46,8 @@ class SerialExecutor:
     Every outcome of the call becomes the future's result or exception, so the run loop records it as a trial:
     an exception, ``SystemExit`` and a ``KeyboardInterrupt`` raised by the evaluator itself are failures
     (:class:`EvaluationError`); only the user's Ctrl-C (SIGINT while the call runs) propagates and stops the search.
+    To tell them apart it installs a SIGINT handler at the first call (main thread) and restores the previous one at
+    :meth:`shutdown`.
 
     Timeouts: in-process, ``SIGALRM`` (main thread only) stops Python code at the limit, but C code (a long numpy
     or torch call) is stopped only when it returns: the failure then says how long it ran. ``isolate=True`` runs
@@ -68,6 +70,8 @@ class SerialExecutor:
         device = (list(devices) if devices else detect_devices())[0]
         set_device(device)
         self._child: Optional[ProcessExecutor] = None
+        self._old_sigint: Any = None
+        self._user_interrupt = False
         if isolate:
             self._child = ProcessExecutor(max_workers=1, timeout=timeout, max_retries=max_retries, devices=[device])
 
@@ -80,13 +84,11 @@ class SerialExecutor:
         fut.set_running_or_notify_cancel()
         main = threading.current_thread() is threading.main_thread()
         alarm = self.timeout is not None and main and hasattr(signal, "setitimer")
-        user_interrupt = [False]
-        old_alarm = old_int = None
-        if main:
-            def on_int(signum: int, frame: Any) -> None:
-                user_interrupt[0] = True
-                raise KeyboardInterrupt
-            old_int = signal.signal(signal.SIGINT, on_int)
+        if main and self._old_sigint is None:
+            # Installed once (restored by shutdown): a SIGINT that arrives while an evaluation runs is the user's.
+            self._old_sigint = signal.signal(signal.SIGINT, self._on_sigint)
+        self._user_interrupt = False
+        old_alarm = None
         if alarm:
             def on_alarm(signum: int, frame: Any) -> None:
                 raise TrialTimeout(f"evaluation timed out after {self.timeout:g} s")
@@ -104,7 +106,7 @@ class SerialExecutor:
             exc.text = f"TrialTimeout: {exc}\n{traceback.format_exc()}"
             fut.set_exception(exc)
         except KeyboardInterrupt as exc:
-            if user_interrupt[0]:
+            if self._user_interrupt:
                 raise  # the user's Ctrl-C: the run loop marks the trial interrupted and stops
             fut.set_exception(_failure(exc))
         except BaseException as exc:  # noqa: BLE001 - SystemExit and every exception are the trial's failure
@@ -115,15 +117,24 @@ class SerialExecutor:
             if alarm:
                 signal.setitimer(signal.ITIMER_REAL, 0)
                 signal.signal(signal.SIGALRM, old_alarm)
-            if main:
-                signal.signal(signal.SIGINT, old_int)
         return fut
 
+    def _on_sigint(self, signum: int, frame: Any) -> None:
+        self._user_interrupt = True
+        raise KeyboardInterrupt
+
+    def _restore_sigint(self) -> None:
+        if self._old_sigint is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, self._old_sigint)
+            self._old_sigint = None
+
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._restore_sigint()
         if self._child is not None:
             self._child.shutdown(wait, cancel_futures=cancel_futures)
 
     def terminate(self) -> None:
+        self._restore_sigint()
         if self._child is not None:
             self._child.terminate()
 

@@ -193,6 +193,13 @@ class Space:
 
     def choice_value(self, index: int, option: int) -> Any:
         """The candidate value of option ``option`` of decision ``index`` (its label when it is a sub-space)."""
+        memo = self.__dict__.setdefault("_choice_values", {})
+        key = (index, option)
+        if key not in memo:
+            memo[key] = self._choice_value(index, option)
+        return memo[key]
+
+    def _choice_value(self, index: int, option: int) -> Any:
         node = self._nodes()[index]
         cands = getattr(node, "cands", None) or getattr(node, "items")
         c = cands[option]
