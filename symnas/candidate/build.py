@@ -87,6 +87,15 @@ def resolve_ref(target: Any, where: str = "") -> Any:
         raise
 
 
+def _each(x: Any, path: str, fn: Any) -> Any:
+    """A list, tuple or dict rebuilt with ``fn(item, item_path)`` for each item."""
+    if isinstance(x, list):
+        return [fn(v, f"{path}[{i}]") for i, v in enumerate(x)]
+    if isinstance(x, tuple):
+        return tuple(fn(v, f"{path}[{i}]") for i, v in enumerate(x))
+    return {k: fn(v, f"{path}.{k}" if path else k) for k, v in x.items()}
+
+
 def _resolve_refs(x: Any, path: str) -> Any:
     """``x`` with every :class:`Ref` (also inside specs' arguments and placeholders' options) resolved; specs and
     placeholders stay symbolic."""
@@ -95,12 +104,8 @@ def _resolve_refs(x: Any, path: str) -> Any:
     if isinstance(x, Spec):
         return Spec(x.target, tuple(_resolve_refs(a, f"{path}[{i}]") for i, a in enumerate(x.args)),
                     {k: _resolve_refs(v, f"{path}.{k}" if path else k) for k, v in x.kwargs.items()})
-    if isinstance(x, list):
-        return [_resolve_refs(v, f"{path}[{i}]") for i, v in enumerate(x)]
-    if isinstance(x, tuple):
-        return tuple(_resolve_refs(v, f"{path}[{i}]") for i, v in enumerate(x))
-    if isinstance(x, dict):
-        return {k: _resolve_refs(v, f"{path}.{k}" if path else k) for k, v in x.items()}
+    if isinstance(x, (list, tuple, dict)):
+        return _each(x, path, _resolve_refs)
     if isinstance(x, Placeholder):
         out = x
         for attr in ("candidates", "items"):
@@ -193,12 +198,8 @@ def _build(x: Any, path: str) -> Any:
             raise
         except Exception as e:  # name the place, keep the cause
             raise BuildError(f"{path or 'root'}: building {x.name} failed: {type(e).__name__}: {e}") from e
-    if isinstance(x, list):
-        return [_build(v, f"{path}[{i}]") for i, v in enumerate(x)]
-    if isinstance(x, tuple):
-        return tuple(_build(v, f"{path}[{i}]") for i, v in enumerate(x))
-    if isinstance(x, dict):
-        return {k: _build(v, f"{path}.{k}" if path else k) for k, v in x.items()}
+    if isinstance(x, (list, tuple, dict)):
+        return _each(x, path, _build)
     if isinstance(x, Ref):
         return resolve_ref(x.path, path)
     if isinstance(x, Builder):
