@@ -148,6 +148,8 @@ class ChoiceNode(Node):
         if self.decision.index in seen:
             return 1
         seen.add(self.decision.index)
+        if not any(c.has_decisions for c in self.cands):
+            return len(self.cands)  # plain values: no branch to copy the seen set for (keeps this linear)
         total, after = 0, set(seen)
         for c in self.cands:  # alternatives: a decision tied across them counts in each one taken
             branch = set(seen)
