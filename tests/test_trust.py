@@ -250,3 +250,15 @@ def test_sqlite_rows_stay_data(tmp_path):
             {"_ref": "symnas.cli.search.os.system"}, {"_spec": "symnas.cli.search.os.system", "args": ["true"]}]}]}),))
     p = _cli("show", str(db), cwd=tmp_path)
     assert p.returncode == 0 and "Traceback" not in p.stderr
+
+
+def test_export_snippet_checks_the_names_inside_a_recipe():
+    """A patched or traced candidate's recipe names its factory: that name is checked like any other before a
+    snippet is written, and never turned into an allow_import line by itself."""
+    from symnas.report.export import export_python
+    from symnas.symbolic.spec import Builder, Spec
+
+    hostile = Spec("symnas.candidate.build.built_by", (),
+                   {"builder": Builder(Spec("subprocess.run", (["touch", "canary"],), {})), "choices": {}})
+    with pytest.raises(sn.SymnasError, match="subprocess.run"):
+        export_python(hostile)

@@ -34,8 +34,11 @@ def export_dsl(description: Any, name: str = "best") -> str:
 
 
 def _targets(x: Any, out: list[str]) -> list[str]:
+    """Every builder path ``x`` names: specs, class/function references, patched or traced recipes, and the
+    options of placeholders left in it."""
     from symnas.symbolic.jsonio import Ref
-    from symnas.symbolic.spec import Spec
+    from symnas.symbolic.placeholders import Placeholder
+    from symnas.symbolic.spec import Builder, Spec
 
     if isinstance(x, Spec):
         out.append(x.path)
@@ -43,6 +46,11 @@ def _targets(x: Any, out: list[str]) -> list[str]:
             _targets(v, out)
     elif isinstance(x, Ref):
         out.append(x.path)
+    elif isinstance(x, Builder):
+        _targets(x.spec, out)
+    elif isinstance(x, Placeholder):
+        for v in getattr(x, "candidates", None) or getattr(x, "items", None) or ():
+            _targets(v, out)
     elif isinstance(x, (list, tuple)):
         for v in x:
             _targets(v, out)
@@ -77,14 +85,14 @@ def export_python(description: Any) -> str:
     """
     from symnas.symbolic.jsonio import to_json
 
-    refused = sorted({t for t in _targets(description, []) if not _allowed(t)})
+    targets = set(_targets(description, []))
+    refused = sorted(t for t in targets if not _allowed(t))
     if refused:
         raise SymnasError(f"export --format python: the description names builders that are neither registered "
                           f"nor allow-listed: {', '.join(map(repr, refused[:5]))}"
                           f"{' ...' if len(refused) > 5 else ''} (docs/security.md)")
-    data = json.loads(to_json(description))
-    text = json.dumps(data)
-    allow = "".join(f"sn.allow_import({m!r})\n" for m in _modules(data))
+    text = json.dumps(json.loads(to_json(description)))
+    allow = "".join(f"sn.allow_import({m!r})\n" for m in _modules(targets))
     if allow:
         allow = ("# the description names code outside the default allow-list, allowed where it was exported: "
                  "allow its modules\n" + allow)
@@ -94,22 +102,11 @@ def export_python(description: Any) -> str:
             "print(model)\n")
 
 
-def _modules(data: Any) -> list[str]:
-    """The module prefixes (``pkg.mod.``) of the targets a JSON description names outside ``torch.nn.``/``symnas.``."""
-    found: dict[str, None] = {}
-    stack = [data]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, dict):
-            for tag in ("_spec", "_ref"):
-                path = x.get(tag)
-                if isinstance(path, str) and "." in path and not path.startswith(("torch.nn.", "symnas.")) \
-                        and "<" not in path:
-                    found[path.rsplit(".", 1)[0] + "."] = None
-            stack.extend(x.values())
-        elif isinstance(x, list):
-            stack.extend(x)
-    return sorted(found)
+def _modules(targets: set[str]) -> list[str]:
+    """The module prefixes (``pkg.mod.``) of allowed ``targets`` outside ``torch.nn.`` and ``symnas.``: the snippet
+    names them, so that the process that runs it allows what this one allowed."""
+    return sorted({t.rsplit(".", 1)[0] + "." for t in targets
+                   if "." in t and "<" not in t and not t.startswith(("torch.nn.", "symnas."))})
 
 
 def export_all(description: Any, name: str = "best") -> dict[str, Any]:
