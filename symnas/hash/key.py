@@ -34,7 +34,7 @@ import math
 from typing import Any, Callable, Iterable, Mapping, Optional, Union
 
 from symnas.errors import SymnasError
-from symnas.symbolic.spec import Spec, resolve, target_path
+from symnas.symbolic.spec import Spec, contains, resolve, target_path
 
 ProbeArg = Union[None, tuple, list, Mapping[str, Any], Callable[[str, Any], Any]]
 
@@ -95,16 +95,6 @@ def _inert_of(target: Any, use_class: bool) -> Union[str, frozenset]:
     return "*" if got == "*" else frozenset(got)
 
 
-def _has_spec(value: Any) -> bool:
-    if isinstance(value, Spec):
-        return True
-    if isinstance(value, (list, tuple)):
-        return any(_has_spec(v) for v in value)
-    if isinstance(value, Mapping):
-        return any(_has_spec(v) for v in value.values())
-    return False
-
-
 def spec_settings(description: Any, path: str = "", inert: Iterable[str] = (), use_class: bool = True) -> list:
     """``[(path, value)]`` of the constructor arguments of non-torch specs under ``description`` that are not
     declared inert (see the module docstring); specs inside arguments are walked, not listed.
@@ -129,7 +119,7 @@ def spec_settings(description: Any, path: str = "", inert: Iterable[str] = (), u
             name, full = x.name, x.path
             for arg, v in items:
                 sub = f"{p}.{arg}" if p and not arg.startswith("[") else f"{p}{arg}"
-                if _has_spec(v):
+                if contains(v, Spec):
                     walk(v, sub)
                     continue
                 if torch_target or own == "*" or arg in own:

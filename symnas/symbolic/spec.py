@@ -220,13 +220,13 @@ def _check_object(obj: Any, target: str, module_name: str, where: str) -> None:
 
 
 def contains(value: Any, kinds: Union[type, tuple[type, ...]]) -> bool:
-    """True if ``value`` is, or holds in its lists, tuples and dict values, an instance of ``kinds`` (specs are
+    """True if ``value`` is, or holds in its lists, tuples and mapping values, an instance of ``kinds`` (specs are
     not looked into)."""
     if isinstance(value, kinds):
         return True
     if isinstance(value, (list, tuple)):
         return any(contains(v, kinds) for v in value)
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return any(contains(v, kinds) for v in value.values())
     return False
 
